@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one seam through which the collection's action plugins touch a Windows host.
+
+Private to the ssm.proxy collection (internal use): no compatibility promises.
+
+Every method is exactly one execution of an upstream ``ansible.windows`` module, because over WinRM or
+SSM each execution costs seconds: callers read what they need in one call and write only what differs.
+Unit tests replace :class:`ModuleHost` with an in-memory host that implements :class:`WindowsHost`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import typing as t
+from collections.abc import Iterator, Mapping
+
+# ansible.windows.win_regedit's `type` choices for each REG_* type that win_reg_stat reports.
+REGEDIT_TYPES = {
+    "REG_SZ": "string",
+    "REG_EXPAND_SZ": "expandstring",
+    "REG_MULTI_SZ": "multistring",
+    "REG_DWORD": "dword",
+    "REG_QWORD": "qword",
+    "REG_BINARY": "binary",
+    "REG_NONE": "none",
+}
+
+
+class HostError(Exception):
+    """An upstream module failed on the host; the message names the module and what it said."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistryValue:
+    """A registry value as win_reg_stat reports it (REG_BINARY as a list of ints, REG_MULTI_SZ as a list)."""
+
+    type: str
+    value: t.Any
+
+
+@dataclasses.dataclass(frozen=True)
+class RegistryKey:
+    """A registry key and its values; value names are case-insensitive, as in the registry."""
+
+    path: str
+    exists: bool
+    values: Mapping[str, RegistryValue] = dataclasses.field(default_factory=dict)
+
+    def get(self, name: str) -> RegistryValue | None:
+        """The value called ``name`` (any case), or None."""
+        wanted = name.lower()
+        for key, value in self.values.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+class WindowsHost(t.Protocol):
+    """What the action plugins need from a host; each call is one module execution."""
+
+    def read_key(self, path: str) -> RegistryKey:
+        """Read a key and all its values (win_reg_stat without ``name``)."""
+
+    def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
+        """Create or replace a value (win_regedit)."""
+
+    def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
+        """Remove a value, keeping the key (win_regedit ``state: absent`` with ``name``)."""
+
+
+def registry_key_from_result(path: str, result: Mapping[str, t.Any]) -> RegistryKey:
+    """Build a RegistryKey from win_reg_stat's return (``exists``, ``properties``: {name: {type, value, raw_value}})."""
+    if not result.get("exists"):
+        return RegistryKey(path=path, exists=False)
+    values = {
+        name: RegistryValue(type=prop["type"], value=prop["value"])
+        for name, prop in (result.get("properties") or {}).items()
+    }
+    return RegistryKey(path=path, exists=True, values=values)
+
+
+class ModuleHost:
+    """A WindowsHost that runs ansible.windows modules through an action plugin's ``_execute_module``."""
+
+    def __init__(self, action: t.Any, task_vars: dict[str, t.Any]) -> None:
+        self._action = action
+        self._task_vars = task_vars
+        self.executions = 0
+
+    @contextlib.contextmanager
+    def _no_log(self, sensitive: bool) -> Iterator[None]:
+        """Run the next module with no_log when its arguments carry credentials.
+
+        ``_execute_module`` takes ``_ansible_no_log`` from the task, so it is raised on the task for the
+        duration of the call: Ansible.Basic on Windows then keeps the arguments out of the event log,
+        and nothing sensitive comes back in ``invocation``.
+        """
+        task = self._action._task
+        previous = task.no_log
+        if sensitive:
+            task.no_log = True
+        try:
+            yield
+        finally:
+            task.no_log = previous
+
+    def _run(self, module: str, args: dict[str, t.Any], sensitive: bool = False) -> dict[str, t.Any]:
+        self.executions += 1
+        with self._no_log(sensitive):
+            result = self._action._execute_module(module_name=module, module_args=args, task_vars=self._task_vars)
+        if result.get("failed"):
+            message = "(output hidden: the arguments carry credentials)" if sensitive else result.get("msg", "no message")
+            raise HostError(f"{module} failed on the host: {message}")
+        return result
+
+    def read_key(self, path: str) -> RegistryKey:
+        return registry_key_from_result(path, self._run("ansible.windows.win_reg_stat", {"path": path}))
+
+    def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
+        args = {"path": path, "name": name, "data": value.value, "type": REGEDIT_TYPES[value.type], "state": "present"}
+        self._run("ansible.windows.win_regedit", args, sensitive=sensitive)
+
+    def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
+        self._run("ansible.windows.win_regedit", {"path": path, "name": name, "state": "absent"}, sensitive=sensitive)

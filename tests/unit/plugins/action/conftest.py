@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A fake Windows host behind the collection's seam, speaking win_reg_stat / win_regedit results."""
+
+from __future__ import annotations
+
+import copy
+import typing as t
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible.playbook.task import Task
+from ansible_collections.ssm.proxy.plugins.plugin_utils._host import REGEDIT_TYPES
+
+REGEDIT_TO_REG = {choice: reg for reg, choice in REGEDIT_TYPES.items()}
+
+
+class FakeRegistry:
+    """Registry keys -> {value name: (REG type, value)}; answers module calls as the upstream modules do."""
+
+    def __init__(self, keys: dict[str, dict[str, tuple[str, t.Any]]]) -> None:
+        self.keys = {path.lower(): dict(values) for path, values in keys.items()}
+        self.calls: list[dict[str, t.Any]] = []
+
+    def snapshot(self) -> dict[str, dict[str, tuple[str, t.Any]]]:
+        return copy.deepcopy(self.keys)
+
+    def execute(self, module_name: str, module_args: dict[str, t.Any], no_log: bool) -> dict[str, t.Any]:
+        self.calls.append({"module": module_name, "args": copy.deepcopy(module_args), "no_log": no_log})
+        path = module_args["path"].lower()
+        if module_name == "ansible.windows.win_reg_stat":
+            if path not in self.keys:
+                return {"changed": False, "exists": False}
+            props = {name: {"type": reg_type, "value": value, "raw_value": value} for name, (reg_type, value) in self.keys[path].items()}
+            return {"changed": False, "exists": True, "properties": props, "sub_keys": []}
+        if module_name == "ansible.windows.win_regedit":
+            values = self.keys.setdefault(path, {})
+            if module_args["state"] == "absent":
+                existed = values.pop(module_args["name"], None) is not None
+                return {"changed": existed, "data_changed": existed, "data_type_changed": False}
+            values[module_args["name"]] = (REGEDIT_TO_REG[module_args["type"]], module_args["data"])
+            return {"changed": True, "data_changed": True, "data_type_changed": False}
+        return {"failed": True, "msg": f"unexpected module {module_name}"}
+
+
+@pytest.fixture
+def make_action():
+    """Build a real ActionModule whose _execute_module answers from a FakeRegistry."""
+
+    def factory(action_class: type, registry: FakeRegistry, args: dict[str, t.Any], check_mode: bool = False, diff: bool = False):
+        task = Task()
+        task.action = "ssm.proxy.test"
+        task.args = args
+        task.check_mode = check_mode
+        task.diff = diff
+        task.no_log = False
+        action = action_class(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+
+        def execute_module(module_name: str, module_args: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+            return registry.execute(module_name, module_args, no_log=bool(task.no_log))
+
+        action._execute_module = execute_module  # type: ignore[method-assign]
+        return action
+
+    return factory
