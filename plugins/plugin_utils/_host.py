@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import pathlib
 import typing as t
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 # ansible.windows.win_regedit's `type` choices for each REG_* type that win_reg_stat reports.
 REGEDIT_TYPES = {
@@ -28,6 +29,12 @@ REGEDIT_TYPES = {
     "REG_BINARY": "binary",
     "REG_NONE": "none",
 }
+
+
+# Sent through win_powershell; its first lines carry this marker, which the simulated host's twin answers to.
+READ_STATE_SCRIPT = pathlib.Path(__file__).parent / "powershell" / "read_state.ps1"
+# Enough for several agent startup blocks: the log is read from its end.
+DEFAULT_TAIL_BYTES = 65536
 
 
 class HostError(Exception):
@@ -59,11 +66,42 @@ class RegistryKey:
         return None
 
 
+@dataclasses.dataclass(frozen=True)
+class FileTail:
+    """The end of a text file on the host (at most ``tail_bytes``), or why it could not be read."""
+
+    path: str
+    exists: bool
+    content: str = ""
+    size: int = 0
+    truncated: bool = False
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class HostState:
+    """Several registry keys and file tails read in one execution; lookups are case-insensitive."""
+
+    keys: Mapping[str, RegistryKey]
+    files: Mapping[str, FileTail] = dataclasses.field(default_factory=dict)
+
+    def key(self, path: str) -> RegistryKey:
+        """The key read at ``path``; asking for a key that was not read is a programming error."""
+        return self.keys[path.lower()]
+
+    def file(self, path: str) -> FileTail:
+        """The tail read of ``path``."""
+        return self.files[path.lower()]
+
+
 class WindowsHost(t.Protocol):
     """What the action plugins need from a host; each call is one module execution."""
 
     def read_key(self, path: str) -> RegistryKey:
         """Read a key and all its values (win_reg_stat without ``name``)."""
+
+    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
+        """Read several keys and file tails at once (win_powershell with read_state.ps1)."""
 
     def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
         """Create or replace a value (win_regedit)."""
@@ -81,6 +119,21 @@ def registry_key_from_result(path: str, result: Mapping[str, t.Any]) -> Registry
         for name, prop in (result.get("properties") or {}).items()
     }
     return RegistryKey(path=path, exists=True, values=values)
+
+
+def host_state_from_result(result: Mapping[str, t.Any]) -> HostState:
+    """Build a HostState from read_state.ps1's ``$Ansible.Result`` (win_powershell's ``result``)."""
+    keys = {}
+    for entry in result.get("registry") or []:
+        values = {name: RegistryValue(type=prop["type"], value=prop["value"]) for name, prop in (entry.get("values") or {}).items()}
+        keys[entry["path"].lower()] = RegistryKey(path=entry["path"], exists=bool(entry["exists"]), values=values)
+    files = {}
+    for entry in result.get("files") or []:
+        files[entry["path"].lower()] = FileTail(
+            path=entry["path"], exists=bool(entry["exists"]), content=entry.get("content") or "", size=int(entry.get("size") or 0),
+            truncated=bool(entry.get("truncated")), error=entry.get("error"),
+        )
+    return HostState(keys=keys, files=files)
 
 
 class ModuleHost:
@@ -119,6 +172,18 @@ class ModuleHost:
 
     def read_key(self, path: str) -> RegistryKey:
         return registry_key_from_result(path, self._run("ansible.windows.win_reg_stat", {"path": path}))
+
+    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
+        args = {
+            "script": READ_STATE_SCRIPT.read_text(encoding="utf-8"),
+            "parameters": {"RegistryKeys": list(keys), "Files": list(files), "TailBytes": tail_bytes},
+            # registry -> key -> values -> value -> list: the default depth of 2 would flatten it to strings.
+            "depth": 8,
+        }
+        result = self._run("ansible.windows.win_powershell", args)
+        if result.get("error"):
+            raise HostError(f"reading the host's settings failed: {result['error'][0].get('output', result['error'][0])}")
+        return host_state_from_result(result.get("result") or {})
 
     def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
         args = {"path": path, "name": name, "data": value.value, "type": REGEDIT_TYPES[value.type], "state": "present"}

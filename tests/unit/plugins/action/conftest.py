@@ -19,8 +19,9 @@ REGEDIT_TO_REG = {choice: reg for reg, choice in REGEDIT_TYPES.items()}
 class FakeRegistry:
     """Registry keys -> {value name: (REG type, value)}; answers module calls as the upstream modules do."""
 
-    def __init__(self, keys: dict[str, dict[str, tuple[str, t.Any]]]) -> None:
+    def __init__(self, keys: dict[str, dict[str, tuple[str, t.Any]]], files: dict[str, str] | None = None) -> None:
         self.keys = {path.lower(): dict(values) for path, values in keys.items()}
+        self.files = {path.lower(): content for path, content in (files or {}).items()}
         self.calls: list[dict[str, t.Any]] = []
 
     def snapshot(self) -> dict[str, dict[str, tuple[str, t.Any]]]:
@@ -28,6 +29,8 @@ class FakeRegistry:
 
     def execute(self, module_name: str, module_args: dict[str, t.Any], no_log: bool) -> dict[str, t.Any]:
         self.calls.append({"module": module_name, "args": copy.deepcopy(module_args), "no_log": no_log})
+        if module_name == "ansible.windows.win_powershell":
+            return self.read_state(module_args)
         path = module_args["path"].lower()
         if module_name == "ansible.windows.win_reg_stat":
             if path not in self.keys:
@@ -42,6 +45,24 @@ class FakeRegistry:
             values[module_args["name"]] = (REGEDIT_TO_REG[module_args["type"]], module_args["data"])
             return {"changed": True, "data_changed": True, "data_type_changed": False}
         return {"failed": True, "msg": f"unexpected module {module_name}"}
+
+    def read_state(self, module_args: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Answer read_state.ps1 as win_powershell returns it (``result`` = $Ansible.Result)."""
+        assert "# ssm.proxy script: read_state" in module_args["script"]
+        params = module_args["parameters"]
+        registry = []
+        for path in params["RegistryKeys"]:
+            values = self.keys.get(path.lower())
+            registry.append({
+                "path": path, "exists": values is not None,
+                "values": {name: {"type": reg_type, "value": value} for name, (reg_type, value) in (values or {}).items()},
+            })
+        files = []
+        for path in params["Files"]:
+            content = self.files.get(path.lower())
+            files.append({"path": path, "exists": content is not None, "size": len(content or ""), "truncated": False,
+                          "content": (content or "")[-params["TailBytes"]:], "error": None})
+        return {"changed": False, "result": {"registry": registry, "files": files}, "error": [], "output": []}
 
 
 @pytest.fixture

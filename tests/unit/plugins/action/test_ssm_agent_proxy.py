@@ -144,3 +144,17 @@ def test_unreadable_value_type_is_refused(make_action) -> None:
     with pytest.raises(AnsibleActionFail, match="is REG_BINARY, not REG_MULTI_SZ"):
         make_action(ActionModule, reg, {"proxy": PROXY}).run(task_vars={})
     assert len(reg.calls) == 1
+
+
+def test_module_host_reads_several_keys_and_a_file_tail_in_one_execution(make_action) -> None:
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._host import ModuleHost
+
+    log = "C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log"
+    reg = FakeRegistry({SERVICE_KEY: {ENVIRONMENT_VALUE: ("REG_MULTI_SZ", ["A=1"])}}, files={log: "x" * 10 + "tail"})
+    host = ModuleHost(make_action(ActionModule, reg, {}), {})
+    state = host.read_state([SERVICE_KEY, "HKLM:\\SOFTWARE\\Missing"], [log, "C:\\nope.log"], tail_bytes=4)
+    assert host.executions == 1 and [call["module"] for call in reg.calls] == ["ansible.windows.win_powershell"]
+    assert reg.calls[0]["args"]["depth"] >= 6
+    assert state.key(SERVICE_KEY.upper()).get("environment").value == ["A=1"]
+    assert not state.key("HKLM:\\SOFTWARE\\Missing").exists
+    assert state.file(log).content == "tail" and not state.file("C:\\nope.log").exists
