@@ -62,7 +62,7 @@ sim-env: venv collections self
 demo: sim-env
 	tests/sim/demo/run
 
-sanity: venv self
+sanity: venv collections
 	tests/tools/sanity
 
 lint: sim-env

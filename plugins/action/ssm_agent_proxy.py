@@ -71,7 +71,7 @@ def build_plan(args: dict[str, t.Any]) -> Plan:
             "https_proxy is not set: Go uses only https_proxy for HTTPS, so all Systems Manager traffic "
             "(ssm, ec2messages, ssmmessages, S3) goes direct; set proxy or https_proxy"
         )
-    for source, url in {source: url for source, url in urls.values()}.items():
+    for source, url in dict(urls.values()).items():
         warnings.extend(proxy_warnings(source, url))
 
     bypass = normalise_bypass_list("no_proxy", args.get("no_proxy") or [], args["imds_bypass"])

@@ -99,7 +99,7 @@ seealso:
     link: https://docs.aws.amazon.com/systems-manager/latest/userguide/configure-proxy-ssm-agent-windows.html
   - module: ansible.windows.win_regedit
 author:
-  - ssm.proxy maintainers
+  - ssm.proxy maintainers (@ssm-proxy)
 """
 
 EXAMPLES = r"""

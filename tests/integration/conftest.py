@@ -53,7 +53,8 @@ class SimFleet:
     def run(self, playbook: str | pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
         """Run a playbook against the fleet through tests/sim/playbook; output is kept for the assertion message."""
         command = [str(RUNNER), "-i", str(self.directory / "inventory.yml"), str(playbook), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=False, env=dict(os.environ), timeout=600)
+        env = dict(os.environ, ANSIBLE_ROLES_PATH=str(ROOT / "tests" / "integration" / "targets"))
+        return subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=600)
 
 
 def load_state(template: str) -> dict[str, t.Any]:

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Install ansible.windows and amazon.aws offline from the ``ansible`` wheel on PyPI.
 
 Users install the collection's dependencies from Galaxy (``ansible-galaxy collection install -r

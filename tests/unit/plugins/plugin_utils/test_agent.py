@@ -62,8 +62,8 @@ SCENARIOS = [
     ("whitespace splits", AgentSources(wininet=WinInetSource(True, "http=a:1\thttps=b:2")), ("http://a:1", "http://b:2", ""), ("wininet", "none")),
     ("scheme in ie value kept", AgentSources(wininet=WinInetSource(True, "https=HTTPS://b:2")), ("", "https://b:2", ""), ("wininet", "none")),
     ("// prefix", AgentSources(winhttp=WinHttpSource("//wh:1")), ("http://wh:1", "", ""), ("winhttp", "none")),
-    ("localsystem over system (Windows)", AgentSources(system_environment={"https_proxy": "http://s:1"},
-                                                        localsystem_environment={"https_proxy": "http://l:1"}),
+    ("localsystem over system (Windows)",
+     AgentSources(system_environment={"https_proxy": "http://s:1"}, localsystem_environment={"https_proxy": "http://l:1"}),
      ("", "http://l:1", ""), ("localsystem_environment", "none")),
 ]
 
@@ -121,7 +121,7 @@ LOG_V3 = """\
 2024-06-10 09:10:27.9020 INFO Proxy environment variables:
 2024-06-10 09:10:27.9021 INFO no_proxy: 169.254.169.254
 2024-06-10 09:10:27.9021 INFO http_proxy: http://u:p%!s(MISSING)s@proxy.corp:3128
-2024-06-10 09:10:27.9022 INFO https_proxy: 
+2024-06-10 09:10:27.9022 INFO https_proxy:\x20
 2024-06-10 09:10:28.1234 INFO [amazon-ssm-agent] amazon-ssm-agent - v3.3.987.0
 2024-06-10 09:10:28.1240 INFO [amazon-ssm-agent] OS: windows, Arch: amd64
 """
