@@ -209,6 +209,11 @@ class AgentProxy:
     proxy_source: str
     bypass_source: str
     warnings: tuple[str, ...] = ()
+    # The source each non-empty variable came from.
+    variable_sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # The IE/WinHTTP source whose proxy / bypass string the agent parsed (even when parsing left nothing), or "none".
+    proxy_considered: str = "none"
+    bypass_considered: str = "none"
 
     def variables(self) -> dict[str, str]:
         return {"http_proxy": self.http_proxy, "https_proxy": self.https_proxy, "no_proxy": self.no_proxy}
@@ -261,8 +266,11 @@ def effective_agent_proxy(sources: AgentSources) -> AgentProxy:
     if environment["https_proxy"][0] or environment["http_proxy"][0]:
         # Any environment proxy variable suppresses the IE/WinHTTP proxy entirely.
         proxy = ""
+        proxy_source = "none"
     if environment["no_proxy"][0]:
         bypass = ""
+        bypass_source = "none"
+    proxy_considered, bypass_considered = proxy_source, bypass_source
 
     warnings: list[str] = []
     parsed = parse_proxy_settings(proxy)
@@ -287,6 +295,9 @@ def effective_agent_proxy(sources: AgentSources) -> AgentProxy:
         proxy_source=_single_source(proxy_sources),
         bypass_source=sources_of["no_proxy"] if variables["no_proxy"] else "none",
         warnings=tuple(warnings),
+        variable_sources={name: sources_of[name] for name in PROXY_VARIABLES if variables[name]},
+        proxy_considered=proxy_considered,
+        bypass_considered=bypass_considered,
     )
 
 

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Action plugin of ssm.proxy.ssm_agent_proxy_info: what the agent will use, from where, and what is wrong.
+
+One module execution per host: read_state.ps1 reads every key and the agent log's tail at once.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
+from ..plugin_utils._diagnosis import HostFacts, diagnose
+from ..plugin_utils._host import HostError, HostState, ModuleHost, RegistryKey, WindowsHost
+
+SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
+EC2CONFIG_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\Ec2Config"
+SYSTEM_ENVIRONMENT_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+LOCALSYSTEM_ENVIRONMENT_KEY = "HKU:\\S-1-5-18\\Environment"
+# LocalSystem's hive is HKU\S-1-5-18 (HKU\.DEFAULT is the same hive); the agent runs as LocalSystem.
+LOCALSYSTEM_INTERNET_KEY = "HKU:\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings"
+LOCALSYSTEM_CONNECTIONS_KEY = LOCALSYSTEM_INTERNET_KEY + "\\Connections"
+# ProxySettingsPerUser=0 makes WinINet use the machine's settings for every user.
+POLICY_KEY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\Internet Settings"
+MACHINE_INTERNET_KEY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings"
+MACHINE_CONNECTIONS_KEY = MACHINE_INTERNET_KEY + "\\Connections"  # also WinHTTP's native view
+WOW64_CONNECTIONS_KEY = "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections"
+OS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+AGENT_LOG = "C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log"
+
+KEYS = (
+    SERVICE_KEY, EC2CONFIG_KEY, SYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_INTERNET_KEY,
+    LOCALSYSTEM_CONNECTIONS_KEY, POLICY_KEY, MACHINE_INTERNET_KEY, MACHINE_CONNECTIONS_KEY, WOW64_CONNECTIONS_KEY, OS_KEY,
+)
+
+ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
+    "log_tail_bytes": {"type": "int", "default": 65536},
+}
+
+
+def _value(key: RegistryKey, name: str, default: t.Any = None) -> t.Any:
+    found = key.get(name)
+    return default if found is None else found.value
+
+
+def _environment(key: RegistryKey) -> dict[str, str]:
+    """Registry environment values as name -> text (REG_SZ / REG_EXPAND_SZ as stored)."""
+    return {name: str(value.value) for name, value in key.values.items() if value.type in ("REG_SZ", "REG_EXPAND_SZ")}
+
+
+def wininet_source(state: HostState) -> tuple[dict[str, t.Any] | None, str]:
+    """LocalSystem's WinINet settings as WinHttpGetIEProxyConfigForCurrentUser sees them, and where they came from."""
+    machine_wide = _value(state.key(POLICY_KEY), "ProxySettingsPerUser") == 0
+    internet_key = state.key(MACHINE_INTERNET_KEY if machine_wide else LOCALSYSTEM_INTERNET_KEY)
+    connections_key = state.key(MACHINE_CONNECTIONS_KEY if machine_wide else LOCALSYSTEM_CONNECTIONS_KEY)
+    scope = "machine" if machine_wide else "local_system"
+    blob = connections_key.get("DefaultConnectionSettings")
+    if blob is not None and blob.type == "REG_BINARY":
+        settings = decode_wininet_settings(blob.value, value_name=f"{connections_key.path}\\DefaultConnectionSettings")
+        return {
+            "proxy_enabled": settings.manual_proxy, "proxy": settings.proxy, "bypass": settings.bypass,
+            "auto_detect": settings.auto_detect, "auto_config_url_enabled": settings.auto_config,
+            "auto_config_url": settings.auto_config_url, "scope": scope, "from": "DefaultConnectionSettings",
+        }, scope
+    if not internet_key.exists:
+        return None, scope
+    # Without the blob, the legacy plain values are all there is.
+    auto_config_url = str(_value(internet_key, "AutoConfigURL", "") or "")
+    return {
+        "proxy_enabled": _value(internet_key, "ProxyEnable", 0) == 1, "proxy": str(_value(internet_key, "ProxyServer", "") or ""),
+        "bypass": str(_value(internet_key, "ProxyOverride", "") or ""), "auto_detect": False,
+        "auto_config_url_enabled": bool(auto_config_url), "auto_config_url": auto_config_url, "scope": scope, "from": "plain values",
+    }, scope
+
+
+def winhttp_source(state: HostState) -> tuple[dict[str, t.Any], dict[str, t.Any]]:
+    """WinHTTP's default proxy in the native view (what the 64-bit agent reads) and the 32-bit view."""
+    views = {}
+    for view, path in (("native", MACHINE_CONNECTIONS_KEY), ("wow64", WOW64_CONNECTIONS_KEY)):
+        blob = state.key(path).get("WinHttpSettings")
+        if blob is None:
+            views[view] = {"proxy": "", "bypass": ""}
+            continue
+        enabled, proxy, bypass = decode_winhttp_settings(blob.value, value_name=f"{path}\\WinHttpSettings").effective()
+        views[view] = {"proxy": proxy if enabled else "", "bypass": bypass if enabled else ""}
+    return views["native"], views["wow64"]
+
+
+def read_and_diagnose(host: WindowsHost, log_tail_bytes: int) -> dict[str, t.Any]:
+    """One read of the host, then the diagnosis."""
+    state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes)
+    service = state.key(SERVICE_KEY)
+    os_key = state.key(OS_KEY)
+    facts = HostFacts(
+        agent_installed=service.exists,
+        ec2config_installed=state.key(EC2CONFIG_KEY).exists,
+        os_version=_os_version(os_key),
+        installation_type=_value(os_key, "InstallationType"),
+    )
+    environment = _value(service, "Environment", [])
+    wininet, _scope = wininet_source(state)
+    winhttp, winhttp_wow64 = winhttp_source(state)
+    raw = {
+        "service_registry": environment if isinstance(environment, list) else [str(environment)],
+        "system_environment": _environment(state.key(SYSTEM_ENVIRONMENT_KEY)),
+        "localsystem_environment": _environment(state.key(LOCALSYSTEM_ENVIRONMENT_KEY)),
+        "wininet": wininet,
+        "winhttp": winhttp,
+    }
+    log = state.file(AGENT_LOG)
+    result = diagnose(raw, facts, log.content if log.exists else None)
+    result["sources"]["winhttp_wow64"] = winhttp_wow64
+    result["agent"] = {
+        "installed": service.exists,
+        "version": (result["running"] or {}).get("agent_version"),
+        "log": {"path": AGENT_LOG, "exists": log.exists, "size": log.size, "error": log.error},
+    }
+    result["os"] = {
+        "product_name": _value(os_key, "ProductName"), "installation_type": facts.installation_type,
+        "version": facts.os_version, "build": _value(os_key, "CurrentBuild"),
+    }
+    return result
+
+
+def _os_version(key: RegistryKey) -> str | None:
+    """NT version: CurrentMajor/MinorVersionNumber since Windows 10/2016, CurrentVersion (frozen at 6.3) before."""
+    major, minor = _value(key, "CurrentMajorVersionNumber"), _value(key, "CurrentMinorVersionNumber")
+    if major is not None:
+        return f"{major}.{minor or 0}"
+    return _value(key, "CurrentVersion")
+
+
+class ActionModule(ActionBase):
+    """Report the SSM Agent's effective proxy, its sources, the running values and findings."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        del tmp
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if args["log_tail_bytes"] < 1024:
+            raise AnsibleActionFail("log_tail_bytes: must be at least 1024 to hold an agent startup block")
+        try:
+            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"]))
+        except (HostError, BlobError) as error:
+            raise AnsibleActionFail(str(error)) from None
+        result["changed"] = False
+        return result

@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is implemented as an action plugin (plugins/action/ssm_agent_proxy_info.py); this file documents it.
+
+DOCUMENTATION = r"""
+---
+module: ssm_agent_proxy_info
+short_description: Report the proxy the AWS Systems Manager Agent will use on Windows, and why
+version_added: 0.1.0
+description:
+  - Reads the five sources the agent documents for its proxy, in one module execution per host, and computes with a port
+    of the agent's own algorithm what it will use at its next start and which source each part comes from.
+  - "The sources, highest first: the service C(Environment) value of C(AmazonSSMAgent); the system environment;
+    the LocalSystem environment; LocalSystem's Internet Explorer (WinINet) settings; the WinHTTP default proxy."
+  - Also reads the newest startup block of the agent's log (only the end of the file) to report what the running agent
+    uses, and whether a restart is pending.
+  - Returns stable finding codes for what goes wrong behind proxies, e.g. a bare C(host:port) that sends HTTPS direct,
+    an IE-style C(10.*) that Go never matches, or credentials that the agent writes to its log.
+  - Read-only; runs in check mode. All values are returned with passwords replaced by C(********).
+options:
+  log_tail_bytes:
+    description:
+      - How many bytes to read from the end of C(amazon-ssm-agent.log) to find the newest startup block.
+    type: int
+    default: 65536
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: Read-only; behaves the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: windows
+notes:
+  - When the system and LocalSystem environments set the same proxy variable differently, Windows gives the service the
+    LocalSystem value while the AWS guide lists the system one first; the module reports C(environment_conflict) and
+    computes with the Windows rule.
+  - Uses M(ansible.windows.win_powershell) with a read-only script shipped in the collection.
+seealso:
+  - module: ssm.proxy.ssm_agent_proxy
+  - name: Configure SSM Agent to use a proxy (Windows)
+    description: The documented sources and their order.
+    link: https://docs.aws.amazon.com/systems-manager/latest/userguide/configure-proxy-ssm-agent-windows.html
+author:
+  - ssm.proxy maintainers (@ssm-proxy)
+"""
+
+EXAMPLES = r"""
+- name: Find out what proxy the agent uses and why
+  ssm.proxy.ssm_agent_proxy_info:
+  register: agent_proxy
+
+- name: Show the effective proxy and every finding
+  ansible.builtin.debug:
+    msg:
+      - "Proxy {{ agent_proxy.effective.https_proxy or 'DIRECT' }} from {{ agent_proxy.effective_source.proxy }}"
+      - "{{ agent_proxy.findings | map(attribute='message') | list }}"
+
+- name: Fail hosts whose agent sends Systems Manager traffic direct
+  ansible.builtin.assert:
+    that: agent_proxy.findings | selectattr('code', 'equalto', 'https_direct') | list | length == 0
+    fail_msg: "{{ inventory_hostname }}: HTTPS goes direct; set https_proxy (ssm.proxy.ssm_agent_proxy)"
+
+- name: Restart agents whose settings changed since they started
+  ansible.windows.win_service:
+    name: AmazonSSMAgent
+    state: restarted
+  when: agent_proxy.restart_pending | default(false)
+"""
+
+RETURN = r"""
+effective:
+  description: The variables the agent will set at its next start, Go-normalised; empty strings when unset.
+  returned: success
+  type: dict
+  sample:
+    http_proxy: http://proxy.example.com:3128
+    https_proxy: http://proxy.example.com:3128
+    no_proxy: 169.254.169.254,fd00:ec2::254
+effective_source:
+  description:
+    - Where the proxy and the bypass list come from.
+    - One of C(service_registry), C(system_environment), C(localsystem_environment), C(wininet), C(winhttp), C(none).
+  returned: success
+  type: dict
+  sample:
+    proxy: service_registry
+    bypass: service_registry
+sources:
+  description:
+    - What each source holds. C(service_registry), C(system_environment) and C(localsystem_environment) give
+      C(http_proxy), C(https_proxy) and C(no_proxy) (null when unset).
+    - C(wininet) gives C(proxy_enabled), C(proxy), C(bypass), C(auto_detect), C(auto_config_url_enabled), C(auto_config_url),
+      C(scope) (C(local_system) or C(machine) when policy C(ProxySettingsPerUser) is 0) and C(from); null when not configured.
+    - C(winhttp) (native view, what the agent reads) and C(winhttp_wow64) give C(proxy) and C(bypass), empty when direct.
+  returned: success
+  type: dict
+running:
+  description:
+    - The variables the running agent logged at its newest start, with C(logged_at) and C(agent_version); null when the
+      log has no startup block. Values are as logged (a C(%) appears mangled, as in the log).
+  returned: success
+  type: dict
+  sample:
+    http_proxy: http://proxy.example.com:3128
+    https_proxy: http://proxy.example.com:3128
+    no_proxy: 169.254.169.254,fd00:ec2::254
+    logged_at: "2024-06-10 09:10:27.9020"
+    agent_version: 3.3.987.0
+restart_pending:
+  description: Whether the running values differ from RV(effective), so a restart of C(AmazonSSMAgent) would change them; null when unknown.
+  returned: success
+  type: bool
+findings:
+  description:
+    - Problems found, each with a stable C(code), a C(severity) (C(error), C(warning), C(info)) and a C(message) that says what to do.
+    - "Codes: C(agent_not_installed), C(ec2config_only), C(https_direct), C(imds_not_bypassed), C(ipv6_imds_bracketed),
+      C(ie_wildcard_ignored), C(local_macro_ignored), C(pac_or_wpad_ignored), C(https_scheme_proxy), C(credentials_in_log),
+      C(percent_mangled_in_log), C(equals_breaks_plugins), C(shadowed), C(environment_conflict), C(environment_needs_reboot),
+      C(windows_2008_agent_limit), C(nano_server)."
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - code: https_direct
+      severity: error
+      message: https_proxy is empty, so all HTTPS traffic (every Systems Manager endpoint) goes direct.
+agent:
+  description: Whether the agent's service exists, its version (from its log) and the log file read.
+  returned: success
+  type: dict
+os:
+  description: The Windows version facts the findings use (C(product_name), C(installation_type), C(version), C(build)).
+  returned: success
+  type: dict
+"""

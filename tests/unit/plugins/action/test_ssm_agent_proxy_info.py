@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ssm_agent_proxy_info reads everything in one execution and decodes what Windows stores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.errors import AnsibleActionFail
+from ansible_collections.ssm.proxy.plugins.action.ssm_agent_proxy_info import (
+    AGENT_LOG,
+    LOCALSYSTEM_CONNECTIONS_KEY,
+    MACHINE_CONNECTIONS_KEY,
+    MACHINE_INTERNET_KEY,
+    OS_KEY,
+    POLICY_KEY,
+    SERVICE_KEY,
+    SYSTEM_ENVIRONMENT_KEY,
+    ActionModule,
+)
+
+from ansible_collections.ssm.proxy.plugins.plugin_utils._blobs import WinHttpProxySettings, encode_winhttp_settings
+
+from .conftest import FakeRegistry
+
+# What `netsh winhttp set proxy proxy.corp:3128` writes (header 0x28, flags 3).
+NETSH_BARE = encode_winhttp_settings(WinHttpProxySettings.named_proxy("proxy.corp:3128"))
+# Vector I4 of the spec (a regedit export): 127.0.0.1:80, bypass <local>, auto-detect on (flags 0x0b).
+IE_MANUAL = bytes.fromhex(
+    "46000000510000000b0000000c0000003132372e302e302e313a3830070000003c6c6f63616c3e"
+    "000000000000000000000000000000000000000000000000000000000000000000000000"
+)
+LOG = (
+    "2024-06-10 09:10:27.9020 INFO Proxy environment variables:\n"
+    "2024-06-10 09:10:27.9021 INFO http_proxy: http://proxy.corp:3128\n"
+    "2024-06-10 09:10:27.9021 INFO https_proxy: \n"
+    "2024-06-10 09:10:27.9022 INFO no_proxy: \n"
+    "2024-06-10 09:10:28.1234 INFO [amazon-ssm-agent] amazon-ssm-agent - v3.3.987.0\n"
+)
+
+
+def host(**extra) -> FakeRegistry:
+    keys = {
+        SERVICE_KEY: {"ImagePath": ("REG_EXPAND_SZ", "amazon-ssm-agent.exe")},
+        OS_KEY: {"CurrentMajorVersionNumber": ("REG_DWORD", 10), "CurrentMinorVersionNumber": ("REG_DWORD", 0),
+                 "InstallationType": ("REG_SZ", "Server"), "ProductName": ("REG_SZ", "Windows Server 2022 Datacenter"),
+                 "CurrentBuild": ("REG_SZ", "20348")},
+        MACHINE_CONNECTIONS_KEY: {"WinHttpSettings": ("REG_BINARY", list(NETSH_BARE))},
+    }
+    for path, values in extra.items():
+        keys[path] = values
+    return FakeRegistry(keys, files={AGENT_LOG: LOG})
+
+
+def test_one_execution_and_winhttp_bare_proxy_diagnosed(make_action) -> None:
+    reg = host()
+    result = make_action(ActionModule, reg, {}).run(task_vars={})
+    assert [call["module"] for call in reg.calls] == ["ansible.windows.win_powershell"]
+    assert result["changed"] is False
+    assert result["effective"] == {"http_proxy": "http://proxy.corp:3128", "https_proxy": "", "no_proxy": ""}
+    assert result["effective_source"] == {"proxy": "winhttp", "bypass": "none"}
+    assert result["sources"]["winhttp"] == {"proxy": "proxy.corp:3128", "bypass": ""}
+    assert result["sources"]["winhttp_wow64"] == {"proxy": "", "bypass": ""}
+    assert result["findings"][0]["code"] == "https_direct"
+    assert result["running"]["http_proxy"] == "http://proxy.corp:3128" and result["restart_pending"] is False
+    assert result["agent"]["version"] == "3.3.987.0" and result["os"]["version"] == "10.0"
+
+
+def test_check_mode_reads_the_same(make_action) -> None:
+    reg = host()
+    result = make_action(ActionModule, reg, {}, check_mode=True).run(task_vars={})
+    assert result["effective_source"]["proxy"] == "winhttp" and len(reg.calls) == 1
+
+
+def test_localsystem_ie_blob_beats_winhttp(make_action) -> None:
+    reg = host(**{LOCALSYSTEM_CONNECTIONS_KEY: {"DefaultConnectionSettings": ("REG_BINARY", list(IE_MANUAL))}})
+    result = make_action(ActionModule, reg, {}).run(task_vars={})
+    assert result["sources"]["wininet"]["proxy"] == "127.0.0.1:80" and result["sources"]["wininet"]["scope"] == "local_system"
+    assert result["effective"]["http_proxy"] == "http://127.0.0.1:80"
+    assert {"local_macro_ignored", "shadowed", "pac_or_wpad_ignored"} <= {finding["code"] for finding in result["findings"]}
+
+
+def test_machine_wide_policy_reads_hklm_settings(make_action) -> None:
+    reg = host(**{
+        POLICY_KEY: {"ProxySettingsPerUser": ("REG_DWORD", 0)},
+        MACHINE_INTERNET_KEY: {"ProxyEnable": ("REG_DWORD", 1), "ProxyServer": ("REG_SZ", "http=m:1;https=m:1")},
+    })
+    result = make_action(ActionModule, reg, {}).run(task_vars={})
+    assert result["sources"]["wininet"]["scope"] == "machine" and result["sources"]["wininet"]["from"] == "plain values"
+    assert result["effective"]["https_proxy"] == "http://m:1"
+
+
+def test_environment_sources_and_redaction(make_action) -> None:
+    reg = host(**{SYSTEM_ENVIRONMENT_KEY: {"HTTPS_PROXY": ("REG_SZ", "http://u:topsecret@sys:1")}})
+    reg.keys[SERVICE_KEY.lower()]["Environment"] = ("REG_MULTI_SZ", ["no_proxy=169.254.169.254"])
+    result = make_action(ActionModule, reg, {}).run(task_vars={})
+    assert result["effective_source"] == {"proxy": "system_environment", "bypass": "service_registry"}
+    assert "topsecret" not in json.dumps(result)
+    assert "environment_needs_reboot" in [finding["code"] for finding in result["findings"]]
+
+
+def test_agent_missing(make_action) -> None:
+    reg = host()
+    del reg.keys[SERVICE_KEY.lower()]
+    result = make_action(ActionModule, reg, {}).run(task_vars={})
+    assert result["findings"][0]["code"] == "agent_not_installed" and result["agent"]["installed"] is False
+
+
+def test_corrupt_blob_fails_naming_the_value(make_action) -> None:
+    reg = host()
+    reg.keys[MACHINE_CONNECTIONS_KEY.lower()]["WinHttpSettings"] = ("REG_BINARY", [0x28, 0, 0])
+    with pytest.raises(AnsibleActionFail, match="WinHttpSettings"):
+        make_action(ActionModule, reg, {}).run(task_vars={})
+
+
+def test_tiny_tail_refused(make_action) -> None:
+    with pytest.raises(AnsibleActionFail, match="log_tail_bytes"):
+        make_action(ActionModule, host(), {"log_tail_bytes": 10}).run(task_vars={})
