@@ -121,11 +121,34 @@ def registry_key_from_result(path: str, result: Mapping[str, t.Any]) -> Registry
     return RegistryKey(path=path, exists=True, values=values)
 
 
+def _failure_message(result: Mapping[str, t.Any]) -> str:
+    """A module's failure text; win_powershell reports a throwing script in ``error`` and sets no ``msg``."""
+    if result.get("msg"):
+        return str(result["msg"])
+    for record in result.get("error") or []:
+        exception = record.get("exception") or {}
+        if exception.get("message") or record.get("output"):
+            return str(exception.get("message") or record.get("output"))
+    return "no message"
+
+
+def _unsigned(reg_type: str, value: t.Any) -> t.Any:
+    """.NET's RegistryKey.GetValue returns DWORD/QWORD signed; win_reg_stat reports them unsigned, and so do we."""
+    if isinstance(value, int) and value < 0:
+        if reg_type == "REG_DWORD":
+            return value + 2 ** 32
+        if reg_type == "REG_QWORD":
+            return value + 2 ** 64
+    return value
+
+
 def host_state_from_result(result: Mapping[str, t.Any]) -> HostState:
     """Build a HostState from read_state.ps1's ``$Ansible.Result`` (win_powershell's ``result``)."""
     keys = {}
     for entry in result.get("registry") or []:
-        values = {name: RegistryValue(type=prop["type"], value=prop["value"]) for name, prop in (entry.get("values") or {}).items()}
+        values = {
+            name: RegistryValue(type=prop["type"], value=_unsigned(prop["type"], prop["value"])) for name, prop in (entry.get("values") or {}).items()
+        }
         keys[entry["path"].lower()] = RegistryKey(path=entry["path"], exists=bool(entry["exists"]), values=values)
     files = {}
     for entry in result.get("files") or []:
@@ -166,7 +189,7 @@ class ModuleHost:
         with self._no_log(sensitive):
             result = self._action._execute_module(module_name=module, module_args=args, task_vars=self._task_vars)
         if result.get("failed"):
-            message = "(output hidden: the arguments carry credentials)" if sensitive else result.get("msg", "no message")
+            message = "(output hidden: the arguments carry credentials)" if sensitive else _failure_message(result)
             raise HostError(f"{module} failed on the host: {message}")
         return result
 
@@ -180,10 +203,7 @@ class ModuleHost:
             # registry -> key -> values -> value -> list: the default depth of 2 would flatten it to strings.
             "depth": 8,
         }
-        result = self._run("ansible.windows.win_powershell", args)
-        if result.get("error"):
-            raise HostError(f"reading the host's settings failed: {result['error'][0].get('output', result['error'][0])}")
-        return host_state_from_result(result.get("result") or {})
+        return host_state_from_result(self._run("ansible.windows.win_powershell", args).get("result") or {})
 
     def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
         args = {"path": path, "name": name, "data": value.value, "type": REGEDIT_TYPES[value.type], "state": "present"}

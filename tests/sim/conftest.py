@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ssm.proxy contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Shared fixtures of the simulated-host tests.
 
@@ -44,3 +44,8 @@ def sim_agent() -> types.ModuleType:
 @pytest.fixture(scope='session')
 def sim_registry() -> types.ModuleType:
     return load_module_utils('_sim_registry')
+
+
+@pytest.fixture(scope='session')
+def sim_twins() -> types.ModuleType:
+    return load_module_utils('_sim_twins')

@@ -158,3 +158,15 @@ def test_module_host_reads_several_keys_and_a_file_tail_in_one_execution(make_ac
     assert state.key(SERVICE_KEY.upper()).get("environment").value == ["A=1"]
     assert not state.key("HKLM:\\SOFTWARE\\Missing").exists
     assert state.file(log).content == "tail" and not state.file("C:\\nope.log").exists
+
+
+def test_script_failure_text_and_unsigned_dwords() -> None:
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._host import _failure_message, host_state_from_result
+
+    failed = {"failed": True, "error": [{"output": "x", "exception": {"message": "Access is denied."}}]}
+    assert _failure_message(failed) == "Access is denied."
+    assert _failure_message({"failed": True, "msg": "boom"}) == "boom"
+    state = host_state_from_result({"registry": [{"path": "HKLM:\\X", "exists": True, "values": {
+        "D": {"type": "REG_DWORD", "value": -1}, "Q": {"type": "REG_QWORD", "value": -2}, "S": {"type": "REG_SZ", "value": "-1"}}}]})
+    key = state.key("HKLM:\\X")
+    assert (key.get("D").value, key.get("Q").value, key.get("S").value) == (4294967295, 2 ** 64 - 2, "-1")

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ssm.proxy contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The simulated AWS SSM Agent: what it does with proxy settings when its Windows service starts.
 

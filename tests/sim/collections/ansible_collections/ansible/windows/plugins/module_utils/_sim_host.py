@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ssm.proxy contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """What every stand-in module of the simulated Windows host shares.
 
@@ -242,12 +242,14 @@ def _write_atomically(path: str, data: dict[str, t.Any]) -> None:
 
 def run_module(module_name: str, handler: Handler, value_args: t.Sequence[str] = (),
                module_kwargs: t.Optional[dict[str, t.Any]] = None,
-               adjust_spec: t.Optional[t.Callable[[dict[str, t.Any]], None]] = None) -> None:
+               adjust_spec: t.Optional[t.Callable[[dict[str, t.Any]], None]] = None,
+               record_args: t.Optional[t.Callable[[dict[str, t.Any]], dict[str, t.Any]]] = None) -> None:
     """Run one stand-in module: record the call, validate like the real module, apply ``handler``.
 
     ``value_args`` are the options that carry the data a no_log task hides (win_regedit's ``data``).
     ``module_kwargs`` adds the real module's other spec rules (required_by, mutually_exclusive, ...).
     ``adjust_spec`` corrects the documented spec where the real code disagrees with its documentation.
+    ``record_args`` rewrites the (redacted) args for the calls record (win_powershell's long ``script``).
     """
     doc = upstream_documentation(module_name)
     spec = argument_spec_from_options(doc['options'])
@@ -257,8 +259,8 @@ def run_module(module_name: str, handler: Handler, value_args: t.Sequence[str] =
     path = state_path_from_environment()
     args = {key: value for key, value in raw.items() if not key.startswith('_ansible_')}
     with locked_state(path) as state:
-        state.record_call(module_name, redact_args(args, spec, value_args, bool(raw.get('_ansible_no_log'))),
-                          bool(raw.get('_ansible_check_mode')))
+        recorded = redact_args(args, spec, value_args, bool(raw.get('_ansible_no_log')))
+        state.record_call(module_name, record_args(recorded) if record_args else recorded, bool(raw.get('_ansible_check_mode')))
         module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **(module_kwargs or {}))
         try:
             result = handler(module, state)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ssm.proxy contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Simulated-host stand-in for ansible.windows.win_reg_stat (mirrors win_reg_stat.ps1 of 3.3.0).
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: ssm.proxy contributors
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """POSIX shell that tells the simulated Windows host's modules where the host's state is."""
 

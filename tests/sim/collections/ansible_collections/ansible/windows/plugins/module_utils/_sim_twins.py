@@ -1,0 +1,482 @@
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The PowerShell the simulated host can run: Python twins of the collection's own scripts.
+
+The simulated host has no PowerShell. The collection sends PowerShell only as its own files
+``plugins/plugin_utils/powershell/*.ps1``, each carrying a marker line ``# ssm.proxy script: <name>``;
+the win_powershell stand-in finds the marker and runs the twin registered here under that name.
+
+Also here, because both the module and pytest use them: what win_powershell.ps1 (ansible.windows 3.3.0)
+does around a script that a twin has to reproduce - detecting ``SupportsShouldProcess``, binding
+``parameters`` as PowerShell binds them, ``Convert-OutputObject`` (the ``depth`` handling) and the error
+records of a failing script.
+
+Self-contained (standard library only): pytest loads it by file path. A twin receives the host state as
+an object with ``registry`` (``_sim_registry.Registry``) and ``data`` (the whole state document).
+
+Adding a twin: one function decorated with ``@twin('<name>', ...)`` declaring the script's ``param``
+block; it returns ``(changed, result)`` (``$Ansible.Changed``, ``$Ansible.Result``) or raises
+:class:`ScriptError` where the script would throw.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import typing as t
+
+# --- The script and its marker ---------------------------------------------------------------------------
+
+MARKER = re.compile(r'^#[ \t]*ssm\.proxy script:[ \t]*(\S+)[ \t]*\r?$', re.MULTILINE)
+
+
+def script_name(script: str) -> t.Optional[str]:
+    """The name in the script's first ``# ssm.proxy script: <name>`` line, or None."""
+    match = MARKER.search(script)
+    return match.group(1) if match else None
+
+
+def script_label(script: str) -> str:
+    """What the calls record shows instead of the script text: ``<script: NAME sha256:xxxxxxxx>``."""
+    digest = hashlib.sha256(script.encode('utf-8')).hexdigest()[:8]
+    return f'<script: {script_name(script) or "(no marker)"} sha256:{digest}>'
+
+
+def _strip_comments(script: str) -> str:
+    """The script without ``<# ... #>`` blocks and ``#`` line comments (enough for the param block)."""
+    script = re.sub(r'<#.*?#>', ' ', script, flags=re.DOTALL)
+    return re.sub(r'#[^\n]*', '', script)
+
+
+def _bracketed(text: str, start: int, opening: str, closing: str) -> int:
+    """Index just past the bracket group opened at ``text[start]``, or -1 when it is not closed."""
+    level = 0
+    for index in range(start, len(text)):
+        if text[index] == opening:
+            level += 1
+        elif text[index] == closing:
+            level -= 1
+            if level == 0:
+                return index + 1
+    return -1
+
+
+def script_attributes(script: str) -> t.Optional[list[str]]:
+    """The attributes of the script's ``param`` block (``CmdletBinding(SupportsShouldProcess)``, ...).
+
+    None when the script has no script-level param block. ``using`` statements may precede it.
+    """
+    text = _strip_comments(script)
+    position = 0
+    attributes: list[str] = []
+    while True:
+        match = re.compile(r'\s*(?:using\s[^\n;]*[\n;]\s*)*').match(text, position)
+        position = match.end() if match else position
+        if text.startswith('[', position):
+            end = _bracketed(text, position, '[', ']')
+            if end < 0:
+                return None
+            attributes.append(text[position + 1:end - 1].strip())
+            position = end
+            continue
+        return attributes if re.compile(r'param\s*\(', re.IGNORECASE).match(text, position) else None
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, level, current = [], 0, ''
+    for char in text:
+        level += char in '([{'
+        level -= char in ')]}'
+        if char == ',' and level == 0:
+            parts.append(current)
+            current = ''
+        else:
+            current += char
+    parts.append(current)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def supports_should_process(script: str) -> bool:
+    """win_powershell.ps1's test: the param block's ``CmdletBinding`` has ``SupportsShouldProcess`` bare or ``= $true``.
+
+    The real module reads the AST (names compared case-insensitively); ``SupportsShouldProcess = 1``
+    does not count there either.
+    """
+    for attribute in script_attributes(script) or []:
+        match = re.fullmatch(r'CmdletBinding\s*\((.*)\)', attribute, re.IGNORECASE | re.DOTALL)
+        if not match:
+            continue
+        for argument in _split_top_level(match.group(1)):
+            name, _sep, value = argument.partition('=')
+            if name.strip().casefold() == 'supportsshouldprocess' and (not _sep or value.strip().casefold() == '$true'):
+                return True
+        return False
+    return False
+
+
+# --- PowerShell values -----------------------------------------------------------------------------------
+
+class SecureString(str):
+    """A ``sensitive_parameters`` entry with ``value``: the script gets a SecureString."""
+
+
+class PSCredential(t.NamedTuple):
+    """A ``sensitive_parameters`` entry with ``username``/``password``: the script gets a PSCredential."""
+
+    username: str
+    password: str
+
+
+def ps_string(value: t.Any) -> str:
+    """``[string]$value`` for the values a twin can hold (arrays join with blanks, as with the default $OFS)."""
+    if isinstance(value, (list, tuple)) and not isinstance(value, PSCredential):
+        return ' '.join(_element_string(item) for item in value)
+    return _element_string(value)
+
+
+def _element_string(value: t.Any) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, bool):
+        return 'True' if value else 'False'
+    if isinstance(value, SecureString):
+        return 'System.Security.SecureString'
+    if isinstance(value, PSCredential):
+        return 'System.Management.Automation.PSCredential'
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return 'System.Collections.Hashtable'
+    if isinstance(value, (list, tuple)):
+        return 'System.Object[]'
+    return str(value)
+
+
+def convert_output(value: t.Any, depth: int) -> t.Any:
+    """win_powershell.ps1's ``Convert-OutputObject``: below ``depth`` levels, containers become strings.
+
+    Strings, numbers, booleans and null survive at any depth; a hashtable or array deeper than
+    ``depth`` becomes ``[string]`` of itself (``System.Collections.Hashtable``, ``a b``), as ConvertTo-Json does.
+    """
+    if value is None or isinstance(value, (str, bool, int, float)) and not isinstance(value, SecureString):
+        return value
+    if depth < 0:
+        return ps_string(value)
+    if isinstance(value, dict):
+        return {str(key): convert_output(item, depth - 1) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and not isinstance(value, PSCredential):
+        return [convert_output(item, depth - 1) for item in value]
+    # SecureString and PSCredential have properties of their own; nothing a twin returns.
+    return ps_string(value)
+
+
+# --- Errors ----------------------------------------------------------------------------------------------
+
+# System.Management.Automation.ErrorCategory
+ERROR_CATEGORIES = {
+    'NotSpecified': 0, 'InvalidArgument': 5, 'InvalidData': 6, 'InvalidOperation': 7, 'ObjectNotFound': 13,
+    'OperationStopped': 14, 'PermissionDenied': 18, 'ReadError': 22, 'WriteError': 23,
+}
+
+
+class ScriptError(Exception):
+    """A terminating error in the script: win_powershell returns ``failed`` and one ``error`` record.
+
+    ``changed`` and ``result`` are ``$Ansible.Changed``/``$Ansible.Result`` as the script had set them
+    when it failed. The defaults describe ``throw "<message>"``.
+    """
+
+    def __init__(self, message: str, changed: bool = True, result: t.Any = None, *,
+                 exception_type: str = 'System.Management.Automation.RuntimeException',
+                 category: str = 'OperationStopped', error_id: t.Optional[str] = None,
+                 target: t.Any = None, hresult: int = -2146233087) -> None:
+        super().__init__(message)
+        self.message = message
+        self.changed = changed
+        self.result = {} if result is None else result
+        self.exception_type = exception_type
+        self.category = category
+        self.error_id = message if error_id is None else error_id
+        self.target = message if target is None and category == 'OperationStopped' else target
+        self.hresult = hresult
+
+    def record(self, depth: int) -> dict[str, t.Any]:
+        """The entry of win_powershell's ``error`` list (keys as win_powershell.ps1 builds them)."""
+        reason = self.exception_type.rsplit('.', 1)[-1]
+        target_type = 'String' if isinstance(self.target, str) else ''
+        target_name = ps_string(self.target)
+        return {
+            'output': (f'{self.message}\n'
+                       f'    + CategoryInfo          : {self.category}: ({target_name}:{target_type}) [], {reason}\n'
+                       f'    + FullyQualifiedErrorId : {self.error_id}\n'),
+            'error_details': None,
+            'exception': {
+                'message': self.message,
+                'type': self.exception_type,
+                'help_link': None,
+                'source': None,
+                'hresult': self.hresult,
+                'inner_exception': None,
+            },
+            'target_object': convert_output(self.target, depth),
+            'category_info': {
+                'category': self.category,
+                'category_id': ERROR_CATEGORIES.get(self.category, 0),
+                'activity': '',
+                'reason': reason,
+                'target_name': target_name,
+                'target_type': target_type,
+            },
+            'fully_qualified_error_id': self.error_id,
+            'script_stack_trace': 'at <ScriptBlock>, <No file>: line 1',
+            'pipeline_iteration_info': [],
+        }
+
+
+class MalformedState(ValueError):
+    """The state document holds something a twin cannot read; the message names it."""
+
+
+def raise_fault(state: t.Any, name: str, changed: bool = True, result: t.Any = None) -> None:
+    """Fail as the script would if the state's ``faults`` section holds an error message for it."""
+    faults = state.data.get('faults') or {}
+    message = faults.get(name) if isinstance(faults, dict) else None
+    if isinstance(message, str):
+        raise ScriptError(message, changed, result)
+
+
+# --- Parameter binding -----------------------------------------------------------------------------------
+
+COMMON_PARAMETERS = ('Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'InformationAction', 'ErrorVariable',
+                     'WarningVariable', 'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable')
+SHOULD_PROCESS_PARAMETERS = ('WhatIf', 'Confirm')
+INT32 = (-2 ** 31, 2 ** 31 - 1)
+DOTNET_TYPES = {'int': 'System.Int32', 'string': 'System.String', 'string[]': 'System.String[]', 'bool': 'System.Boolean'}
+
+
+def _binding_error(message: str, error_id: str, category: str = 'InvalidArgument',
+                   exception: str = 'System.Management.Automation.ParameterBindingException') -> ScriptError:
+    return ScriptError(message, True, None, exception_type=exception, category=category, error_id=error_id,
+                       hresult=-2146233087)
+
+
+def _conversion_error(name: str, value: t.Any, type_name: str, detail: str) -> ScriptError:
+    return _binding_error(
+        f'Cannot process argument transformation on parameter \'{name}\'. Cannot convert value "{ps_string(value)}" to '
+        f'type "{DOTNET_TYPES[type_name]}". Error: "{detail}"', 'ParameterArgumentTransformationError', 'InvalidData',
+        'System.Management.Automation.ParameterBindingArgumentTransformationException')
+
+
+def _to_int(name: str, value: t.Any) -> int:
+    """``[int]`` parameter conversion (LanguagePrimitives): numbers round half to even, strings are parsed."""
+    number: t.Any = value
+    if value is None:
+        return 0
+    if isinstance(value, (list, tuple, dict)) or isinstance(value, (SecureString, PSCredential)):
+        kind = 'System.Collections.Hashtable' if isinstance(value, dict) else 'System.Object[]'
+        raise _binding_error(f'Cannot process argument transformation on parameter \'{name}\'. Cannot convert the '
+                             f'"{kind}" value of type "{kind}" to type "System.Int32".', 'ParameterArgumentTransformationError',
+                             'InvalidData', 'System.Management.Automation.ParameterBindingArgumentTransformationException')
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = int(text, 16) if re.fullmatch(r'0[xX][0-9a-fA-F]+', text) else int(text, 10)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                raise _conversion_error(name, value, 'int', 'Input string was not in a correct format.') from None
+    if isinstance(number, float):
+        number = round(number)  # banker's rounding, as .NET's Convert
+    number = int(number)
+    if not INT32[0] <= number <= INT32[1]:
+        raise _conversion_error(name, value, 'int', 'Value was either too large or too small for an Int32.')
+    return number
+
+
+def convert_parameter(name: str, type_name: str, value: t.Any) -> t.Any:
+    """A parameter value as the script's typed ``param`` block receives it."""
+    if type_name == 'string[]':
+        if value is None:
+            return None
+        if isinstance(value, (list, tuple)) and not isinstance(value, PSCredential):
+            return [ps_string(item) for item in value]
+        return [ps_string(value)]
+    if type_name == 'string':
+        return ps_string(value)
+    if type_name == 'int':
+        return _to_int(name, value)
+    if type_name == 'bool':
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            return value != 0
+        raise _binding_error(
+            f'Cannot process argument transformation on parameter \'{name}\'. Cannot convert value "{type(value).__name__}" '
+            'to type "System.Boolean". Boolean parameters accept only Boolean values and numbers, such as $True, $False, 1 or 0.',
+            'ParameterArgumentTransformationError', 'InvalidData',
+            'System.Management.Automation.ParameterBindingArgumentTransformationException')
+    return value
+
+
+def bind_parameters(declared: t.Mapping[str, tuple[str, t.Any]], given: t.Mapping[str, t.Any],
+                    should_process: bool) -> dict[str, t.Any]:
+    """Bind ``given`` to the declared ``{Name: (type, default)}`` as PowerShell binds named parameters.
+
+    Names match case-insensitively or by an unambiguous prefix; an unknown or ambiguous name fails as
+    on Windows. Common parameters (and WhatIf/Confirm for SupportsShouldProcess) are accepted and dropped.
+    """
+    known = list(declared) + list(COMMON_PARAMETERS) + (list(SHOULD_PROCESS_PARAMETERS) if should_process else [])
+    bound: dict[str, t.Any] = {}
+    for given_name, value in given.items():
+        exact = [name for name in known if name.casefold() == str(given_name).casefold()]
+        matches = exact or [name for name in known if name.casefold().startswith(str(given_name).casefold())]
+        if not matches:
+            raise _binding_error(f"A parameter cannot be found that matches parameter name '{given_name}'.", 'NamedParameterNotFound')
+        if len(matches) > 1:
+            raise _binding_error(f"Parameter cannot be processed because the parameter name '{given_name}' is ambiguous. "
+                                 f"Possible matches include: {' '.join('-' + name for name in matches)}.", 'AmbiguousParameter')
+        name = matches[0]
+        if name in bound:
+            raise _binding_error(f"Cannot bind parameter because parameter '{name}' is specified more than once.",
+                                 'ParameterAlreadyBound')
+        bound[name] = value
+    out: dict[str, t.Any] = {}
+    for name, (type_name, default) in declared.items():
+        out[name] = convert_parameter(name, type_name, bound[name]) if name in bound else default
+    return out
+
+
+# --- The twins -------------------------------------------------------------------------------------------
+
+Twin = t.Callable[[t.Any, t.Mapping[str, t.Any], bool], t.Tuple[bool, t.Any]]
+TWINS: dict[str, Twin] = {}
+
+
+def twin(name: str, should_process: bool, **parameters: tuple[str, t.Any]) -> t.Callable[[Twin], Twin]:
+    """Register a twin of the script ``name`` whose ``param`` block declares ``parameters`` ``{Name: (type, default)}``.
+
+    The registered callable binds the parameters first (as PowerShell would, failing the same way) and
+    then calls the twin with every declared parameter present. ``should_process`` mirrors the script's
+    ``[CmdletBinding(SupportsShouldProcess)]``: the stand-in checks the two agree.
+    """
+    def register(function: Twin) -> Twin:
+        @functools.wraps(function)
+        def run(state: t.Any, given: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
+            return function(state, bind_parameters(parameters, given or {}, should_process), check_mode)
+        run.should_process = should_process  # type: ignore[attr-defined]
+        run.parameters = dict(parameters)  # type: ignore[attr-defined]
+        TWINS[name] = run
+        return run
+    return register
+
+
+def find_file(files: t.Mapping[str, t.Any], path: str) -> t.Optional[str]:
+    """The listed name of a file: Windows paths are case-insensitive and ``/`` is ``\\``."""
+    want = path.replace('/', '\\').casefold()
+    for name in files:
+        if name.replace('/', '\\').casefold() == want:
+            return name
+    return None
+
+
+# Registry.GetValueKind names, as read_state.ps1 maps them.
+REG_TYPES = ('REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_DWORD', 'REG_QWORD', 'REG_BINARY', 'REG_NONE')
+HIVES = ('HKLM', 'HKU', 'HKCU', 'HKCR', 'HKCC')
+
+
+def _signed(value: int, bits: int) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >= 1 << (bits - 1) else value
+
+
+def dotnet_value(entry: t.Any, where: str) -> dict[str, t.Any]:
+    """A state entry as ``$key.GetValue($name, $null, 'DoNotExpandEnvironmentNames')`` returns it, as read_state.ps1 reports it.
+
+    REG_DWORD/REG_QWORD come back as .NET's signed Int32/Int64 (0xFFFFFFFF is -1; win_reg_stat makes them
+    unsigned, read_state.ps1 does not); REG_BINARY/REG_NONE as a list of ints; REG_EXPAND_SZ unexpanded.
+    """
+    if not isinstance(entry, dict) or entry.get('type') not in REG_TYPES:
+        raise MalformedState(f'{where}: expected {{"type": "REG_*", "value": ...}}, got {entry!r}')
+    reg_type, value = entry['type'], entry.get('value')
+    if reg_type in ('REG_SZ', 'REG_EXPAND_SZ'):
+        return {'type': reg_type, 'value': '' if value is None else str(value)}
+    if reg_type == 'REG_MULTI_SZ':
+        if not isinstance(value, list):
+            raise MalformedState(f'{where}: REG_MULTI_SZ value must be a list of strings, got {value!r}')
+        return {'type': reg_type, 'value': [str(item) for item in value]}
+    if reg_type in ('REG_DWORD', 'REG_QWORD'):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise MalformedState(f'{where}: {reg_type} value must be an integer, got {value!r}')
+        return {'type': reg_type, 'value': _signed(value, 32 if reg_type == 'REG_DWORD' else 64)}
+    try:
+        return {'type': reg_type, 'value': list(bytes.fromhex(str(value or '')))}
+    except ValueError:
+        raise MalformedState(f'{where}: {reg_type} value {value!r} is not a hex string such as "0a1b"') from None
+
+
+def registry_key_state(registry: t.Any, path: str) -> dict[str, t.Any]:
+    """read_state.ps1's Get-RegistryKeyState: ``{path, exists, values: {name: {type, value}}}``.
+
+    A path that is not ``<HIVE>:\\...`` with a known hive is not found (``exists: false``), as Get-Item
+    finds nothing under the provider path the script builds from it.
+    """
+    out: dict[str, t.Any] = {'path': path, 'exists': False, 'values': {}}
+    hive, sep, _sub_key = path.partition(':\\')
+    if not sep or hive.upper() not in HIVES or not registry.key_exists(path):
+        return out
+    out['exists'] = True
+    for name, entry in registry.values(path).items():
+        out['values'][name] = dotnet_value(entry, f'registry {path!r} value {name!r}')
+    return out
+
+
+def file_tail(files: t.Mapping[str, t.Any], path: str, max_bytes: int) -> dict[str, t.Any]:
+    """read_state.ps1's Get-FileTail: the last ``max_bytes`` bytes of the file, decoded as UTF-8."""
+    if path == '':
+        raise _binding_error("Cannot bind argument to parameter 'LiteralPath' because it is an empty string.",
+                             'ParameterArgumentValidationErrorEmptyStringNotAllowed,Microsoft.PowerShell.Commands.TestPathCommand',
+                             'InvalidData')
+    tail: dict[str, t.Any] = {'path': path, 'exists': False, 'size': 0, 'truncated': False, 'content': '', 'error': None}
+    name = find_file(files, path)
+    if name is None:
+        return tail
+    tail['exists'] = True
+    text = files[name]
+    if not isinstance(text, str):
+        raise MalformedState(f'files {name!r}: the content must be a string, got {type(text).__name__}')
+    data = text.encode('utf-8')
+    tail['size'] = len(data)
+    start = max(0, len(data) - max_bytes)
+    tail['truncated'] = start > 0
+    if start > len(data):
+        # New-Object byte[] with a negative length (TailBytes < 0), caught by the script's catch.
+        tail['error'] = 'Exception calling ".ctor" with "1" argument(s): "Arithmetic operation resulted in an overflow."'
+        return tail
+    # UTF8.GetString replaces the bytes of a character cut at the start with U+FFFD, one per byte.
+    tail['content'] = data[start:].decode('utf-8', errors='replace')
+    return tail
+
+
+@twin('read_state', should_process=True, RegistryKeys=('string[]', []), Files=('string[]', []), TailBytes=('int', 65536))
+def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
+    """plugins/plugin_utils/powershell/read_state.ps1: registry keys (every value, unexpanded) and file tails.
+
+    Read-only, so the same in check mode. A string in ``faults.read_state`` of the state makes the script
+    throw that message (after ``$Ansible.Changed = $false``, before any result).
+    """
+    del check_mode
+    try:
+        raise_fault(state, 'read_state')
+        files = state.data.get('files') or {}
+        result = {
+            'registry': [registry_key_state(state.registry, path) for path in parameters['RegistryKeys'] or []],
+            'files': [file_tail(files, path, parameters['TailBytes']) for path in parameters['Files'] or []],
+        }
+    except ScriptError as error:
+        error.changed = False  # the script's first statement
+        raise
+    return False, result

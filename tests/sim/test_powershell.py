@@ -1,0 +1,337 @@
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The win_powershell stand-in and the twins of the collection's PowerShell scripts.
+
+Unit tests call the twins and the PowerShell emulation in ``_sim_twins`` directly; the integration
+tests run scenarios/powershell.yml once through tests/sim/playbook, with the collection's real
+read_state.ps1 as the script.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+import types
+import typing as t
+
+import pytest
+
+SIM_DIR = pathlib.Path(__file__).resolve().parent
+ROOT = SIM_DIR.parent.parent
+RUNNER = SIM_DIR / 'playbook'
+READ_STATE = ROOT / 'plugins' / 'plugin_utils' / 'powershell' / 'read_state.ps1'
+VALUES_KEY = 'HKLM:\\SOFTWARE\\Sim\\Values'
+LOG = 'C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log'
+LOG_TEXT = 'line one\nline two – ünïcode\n'  # 28 characters, 32 bytes in UTF-8
+
+STATE: dict[str, t.Any] = {
+    'registry': {
+        VALUES_KEY: {
+            '': {'type': 'REG_SZ', 'value': 'default'},
+            'Sz': {'type': 'REG_SZ', 'value': 'text'},
+            'Expand': {'type': 'REG_EXPAND_SZ', 'value': '%SystemRoot%\\Temp'},
+            'Bin': {'type': 'REG_BINARY', 'value': 'be01'},
+            'Dword': {'type': 'REG_DWORD', 'value': 4294967295},
+            'Qword': {'type': 'REG_QWORD', 'value': 1},
+            'Multi': {'type': 'REG_MULTI_SZ', 'value': ['a', 'b']},
+            'Nothing': {'type': 'REG_NONE', 'value': ''},
+        },
+        'HKU:\\.DEFAULT\\Software\\Sim': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}},
+    },
+    'files': {LOG: LOG_TEXT, 'C:\\Short.txt': 'short'},
+    'calls': [],
+}
+
+# read_state.ps1's $Ansible.Result for every value type (REG_DWORD signed, as .NET's GetValue returns it).
+VALUES_RESULT = {
+    '': {'type': 'REG_SZ', 'value': 'default'},
+    'Sz': {'type': 'REG_SZ', 'value': 'text'},
+    'Expand': {'type': 'REG_EXPAND_SZ', 'value': '%SystemRoot%\\Temp'},
+    'Bin': {'type': 'REG_BINARY', 'value': [190, 1]},
+    'Dword': {'type': 'REG_DWORD', 'value': -1},
+    'Qword': {'type': 'REG_QWORD', 'value': 1},
+    'Multi': {'type': 'REG_MULTI_SZ', 'value': ['a', 'b']},
+    'Nothing': {'type': 'REG_NONE', 'value': []},
+}
+
+
+def _state(sim_registry: types.ModuleType, data: dict[str, t.Any]) -> types.SimpleNamespace:
+    """What a twin receives: the registry over the state's section and the whole document."""
+    data = json.loads(json.dumps(data))
+    return types.SimpleNamespace(registry=sim_registry.Registry(data.setdefault('registry', {})), data=data)
+
+
+# --- The read_state twin ------------------------------------------------------------------------------------
+
+def test_read_state_registry(sim_twins: types.ModuleType, sim_registry: types.ModuleType) -> None:
+    keys = ['hklm:\\software\\sim\\values\\', 'HKU:\\S-1-5-18\\Software\\Sim', 'HKLM:\\SOFTWARE\\Nope',
+            'HKLM:\\SOFTWARE\\Sim', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Sim']
+    changed, result = sim_twins.TWINS['read_state'](_state(sim_registry, STATE), {'RegistryKeys': keys}, False)
+    assert changed is False
+    assert result == {
+        'registry': [
+            {'path': keys[0], 'exists': True, 'values': VALUES_RESULT},
+            {'path': keys[1], 'exists': True, 'values': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}}},
+            {'path': keys[2], 'exists': False, 'values': {}},
+            {'path': keys[3], 'exists': True, 'values': {}},  # implied by its child
+            {'path': keys[4], 'exists': False, 'values': {}},  # not HIVE:\ - Get-Item finds nothing
+        ],
+        'files': [],
+    }
+
+
+@pytest.mark.parametrize('tail_bytes, size, truncated, content', [
+    (65536, 32, False, LOG_TEXT),
+    (4, 32, True, 'ode\n'),
+    # Cutting into "ü" (two bytes) leaves one continuation byte: one U+FFFD, as UTF8.GetString gives.
+    (9, 32, True, '\ufffdnïcode\n'),
+    (0, 32, True, ''),
+])
+def test_read_state_file_tail(sim_twins: types.ModuleType, sim_registry: types.ModuleType, tail_bytes: int, size: int,
+                              truncated: bool, content: str) -> None:
+    assert len(LOG_TEXT.encode('utf-8')) == 32
+    _changed, result = sim_twins.TWINS['read_state'](
+        _state(sim_registry, STATE), {'Files': [LOG.upper().replace('\\', '/'), 'C:\\Missing.txt'], 'TailBytes': tail_bytes}, True)
+    assert result['registry'] == []
+    assert result['files'] == [
+        {'path': LOG.upper().replace('\\', '/'), 'exists': True, 'size': size, 'truncated': truncated, 'content': content,
+         'error': None},
+        {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'content': '', 'error': None},
+    ]
+
+
+def test_read_state_negative_tail_is_a_caught_error(sim_twins: types.ModuleType, sim_registry: types.ModuleType) -> None:
+    _changed, result = sim_twins.TWINS['read_state'](_state(sim_registry, STATE), {'Files': ['C:\\Short.txt'], 'TailBytes': -1}, False)
+    assert result['files'][0]['error'].startswith('Exception calling ".ctor"')
+    assert result['files'][0]['truncated'] is True and result['files'][0]['content'] == ''
+
+
+def test_read_state_binds_parameters_as_powershell(sim_twins: types.ModuleType, sim_registry: types.ModuleType) -> None:
+    state = _state(sim_registry, STATE)
+    run = sim_twins.TWINS['read_state']
+    # Case-insensitive names, unambiguous prefixes, [string[]] from one string, [int] from a string.
+    _changed, result = run(state, {'registrykeys': VALUES_KEY, 'Fil': 'C:\\Short.txt', 'tailbytes': ' 2 '}, False)
+    assert result['registry'][0]['path'] == VALUES_KEY
+    assert result['files'][0]['content'] == 'rt'
+    _changed, result = run(state, {'TailBytes': 2.5, 'Files': ['C:\\Short.txt'], 'WhatIf': True, 'Verbose': True}, False)
+    assert result['files'][0]['content'] == 'rt'  # 2.5 rounds to even
+    for given, message in [
+        ({'Bogus': 1}, "A parameter cannot be found that matches parameter name 'Bogus'."),
+        ({'TailBytes': 'lots'}, 'Cannot process argument transformation on parameter \'TailBytes\'. Cannot convert value "lots" '
+                                'to type "System.Int32". Error: "Input string was not in a correct format."'),
+        ({'TailBytes': 2 ** 31}, 'Error: "Value was either too large or too small for an Int32."'),
+    ]:
+        with pytest.raises(sim_twins.ScriptError) as caught:
+            run(state, given, False)
+        assert message in caught.value.message
+        assert caught.value.changed is True  # the script never ran: $Ansible.Changed keeps its default
+
+
+def test_read_state_fault(sim_twins: types.ModuleType, sim_registry: types.ModuleType) -> None:
+    state = _state(sim_registry, dict(STATE, faults={'read_state': 'Access is denied.'}))
+    with pytest.raises(sim_twins.ScriptError) as caught:
+        sim_twins.TWINS['read_state'](state, {'RegistryKeys': [VALUES_KEY]}, False)
+    assert caught.value.changed is False and caught.value.result == {}
+    record = caught.value.record(2)
+    assert record['exception'] == {'message': 'Access is denied.', 'type': 'System.Management.Automation.RuntimeException',
+                                   'help_link': None, 'source': None, 'hresult': -2146233087, 'inner_exception': None}
+    assert record['output'].startswith('Access is denied.\n')
+    assert record['category_info']['category'] == 'OperationStopped'
+
+
+def test_read_state_malformed_state(sim_twins: types.ModuleType, sim_registry: types.ModuleType) -> None:
+    state = _state(sim_registry, {'registry': {VALUES_KEY: {'X': {'type': 'REG_BINARY', 'value': 'xyz'}}}})
+    with pytest.raises(sim_twins.MalformedState, match='not a hex string'):
+        sim_twins.TWINS['read_state'](state, {'RegistryKeys': [VALUES_KEY]}, False)
+
+
+# --- The PowerShell emulation ------------------------------------------------------------------------------
+
+def test_marker_and_label(sim_twins: types.ModuleType) -> None:
+    script = READ_STATE.read_text(encoding='utf-8')
+    assert sim_twins.script_name(script) == 'read_state'
+    assert sim_twins.script_label(script) == f'<script: read_state sha256:{hashlib.sha256(script.encode()).hexdigest()[:8]}>'
+    assert sim_twins.script_name('Write-Output 1') is None
+    assert sim_twins.script_label('x').startswith('<script: (no marker) sha256:')
+
+
+@pytest.mark.parametrize('script, expected', [
+    (READ_STATE.read_text(encoding='utf-8'), True),
+    ('[CmdletBinding(SupportsShouldProcess)]\nparam ()', True),
+    ('<# help #>\nusing namespace System.IO\n[cmdletbinding(ConfirmImpact = "High", supportsshouldprocess = $TRUE)]\n'
+     '[OutputType([string])]\nPARAM ()', True),
+    ('[CmdletBinding(SupportsShouldProcess = $false)]\nparam ()', False),
+    ('[CmdletBinding(SupportsShouldProcess = 1)]\nparam ()', False),  # the real AST test wants $true
+    ('[CmdletBinding()]\nparam ()', False),
+    ('# [CmdletBinding(SupportsShouldProcess)]\nparam ()', False),
+    ('$x = 1\n[CmdletBinding(SupportsShouldProcess)]\nparam ()', False),  # not the script's param block
+    ('Write-Output 1', False),
+])
+def test_supports_should_process(sim_twins: types.ModuleType, script: str, expected: bool) -> None:
+    assert sim_twins.supports_should_process(script) is expected
+
+
+def test_twin_declarations_match_the_scripts(sim_twins: types.ModuleType) -> None:
+    """Every script of the collection has a twin, and the twin declares its param block and check mode."""
+    scripts = {path.stem: path.read_text(encoding='utf-8') for path in (ROOT / 'plugins' / 'plugin_utils' / 'powershell').glob('*.ps1')}
+    assert set(scripts) <= set(sim_twins.TWINS), 'a collection script has no twin in _sim_twins.py'
+    for name, script in scripts.items():
+        assert sim_twins.script_name(script) == name
+        twin = sim_twins.TWINS[name]
+        assert twin.should_process is sim_twins.supports_should_process(script)
+        for parameter in twin.parameters:
+            assert f'${parameter}' in script
+
+
+def test_convert_output_depth(sim_twins: types.ModuleType) -> None:
+    nested = {'a': [{'b': {'c': ['x', 'y']}}], 'n': 1, 's': 's', 'none': None, 'flag': True}
+    assert sim_twins.convert_output(nested, 5) == nested
+    assert sim_twins.convert_output(nested, 3) == {'a': [{'b': {'c': 'x y'}}], 'n': 1, 's': 's', 'none': None, 'flag': True}
+    assert sim_twins.convert_output(nested, 1) == {'a': ['System.Collections.Hashtable'], 'n': 1, 's': 's', 'none': None, 'flag': True}
+    assert sim_twins.convert_output(nested, -1) == 'System.Collections.Hashtable'
+    assert sim_twins.convert_output([1, [2, 3], None, False], -1) == '1 System.Object[]  False'
+    assert sim_twins.convert_output([], -1) == ''
+
+
+# --- Through the runner ------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Run:
+    results: dict[str, dict[str, t.Any]]
+    states: dict[str, dict[str, t.Any]]
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Run scenarios/powershell.yml once against a host and a host with an injected fault."""
+    work = tmp_path_factory.mktemp('powershell')
+    states = {'powershell': STATE, 'faulty': dict(STATE, faults={'read_state': 'Access is denied.'})}
+    inventory: dict[str, t.Any] = {'all': {'children': {}}}
+    for host, state in states.items():
+        (work / f'{host}.json').write_text(json.dumps(state, indent=1), encoding='utf-8')
+        inventory['all']['children'][host] = {'hosts': {f'{host}-host': {'sim_state': str(work / f'{host}.json')}}}
+    (work / 'inventory.json').write_text(json.dumps(inventory), encoding='utf-8')
+    (work / 'results').mkdir()
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1')
+    process = subprocess.run(
+        [str(RUNNER), '-i', str(work / 'inventory.json'), str(SIM_DIR / 'scenarios' / 'powershell.yml'),
+         '-e', json.dumps({'results_dir': str(work / 'results'), 'collection_root': str(ROOT)})],
+        cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert process.returncode == 0, process.stdout + process.stderr
+    return Run(
+        results={host: json.loads((work / 'results' / f'{host}-host.json').read_text(encoding='utf-8')) for host in states},
+        states={host: json.loads((work / f'{host}.json').read_text(encoding='utf-8')) for host in states},
+    )
+
+
+def _calls(run: Run, host: str = 'powershell') -> list[dict[str, t.Any]]:
+    return run.states[host]['calls']
+
+
+EXPECTED_READ = {
+    'registry': [
+        {'path': 'hklm:\\software\\sim\\values', 'exists': True, 'values': VALUES_RESULT},
+        {'path': 'HKU:\\S-1-5-18\\Software\\Sim', 'exists': True, 'values': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}}},
+        {'path': 'HKLM:\\SOFTWARE\\Nope', 'exists': False, 'values': {}},
+        {'path': 'HKLM:\\SOFTWARE\\Sim', 'exists': True, 'values': {}},
+        {'path': 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Sim', 'exists': False, 'values': {}},
+    ],
+    'files': [
+        {'path': 'c:/programdata/amazon/ssm/logs/AMAZON-SSM-AGENT.LOG', 'exists': True, 'size': 32, 'truncated': True,
+         'content': '\ufffd\ufffd ünïcode\n', 'error': None},  # TailBytes 13 cuts into "–" (3 bytes)
+        {'path': 'C:\\Short.txt', 'exists': True, 'size': 5, 'truncated': False, 'content': 'short', 'error': None},
+        {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'content': '', 'error': None},
+    ],
+}
+EMPTY_STREAMS = {'output': [], 'error': [], 'host_out': '', 'host_err': '', 'warning': [], 'verbose': [], 'debug': [], 'information': []}
+
+
+@pytest.mark.integration
+def test_read_state_through_the_runner(run: Run) -> None:
+    result = run.results['powershell']['read']
+    assert result['changed'] is False and not result.get('failed')
+    assert result['result'] == EXPECTED_READ
+    assert {key: result[key] for key in EMPTY_STREAMS} == EMPTY_STREAMS
+
+
+@pytest.mark.integration
+def test_read_state_runs_in_check_mode(run: Run) -> None:
+    result = run.results['powershell']['read_check']
+    assert result['changed'] is False and 'msg' not in result
+    assert result['result'] == EXPECTED_READ
+    assert _calls(run)[1]['check_mode'] is True
+
+
+@pytest.mark.integration
+def test_too_small_depth_breaks_the_nested_result(run: Run) -> None:
+    key = run.results['powershell']['read_default_depth']['result']['registry'][0]
+    assert key['exists'] is True and key['values'] == 'System.Collections.Hashtable'
+    values = run.results['powershell']['read_depth_4']['result']['registry'][0]['values']
+    assert values['Multi'] == {'type': 'REG_MULTI_SZ', 'value': 'a b'}
+    assert values['Bin'] == {'type': 'REG_BINARY', 'value': '190 1'}
+    assert values['Sz'] == {'type': 'REG_SZ', 'value': 'text'}
+
+
+@pytest.mark.integration
+def test_unknown_scripts_fail(run: Run) -> None:
+    results = run.results['powershell']
+    assert results['no_marker']['failed'] is True
+    assert "the simulated host runs only the collection's own scripts; no twin for a script without" in results['no_marker']['msg']
+    assert "no twin for script 'no_such_script'" in results['unknown_name']['msg']
+    skipped = results['skipped_in_check']
+    assert skipped['changed'] is True and skipped['msg'] == 'skipped, running in check mode' and not skipped.get('failed')
+
+
+@pytest.mark.integration
+def test_parameter_binding_failures(run: Run) -> None:
+    for name, message in [('bad_parameter', "A parameter cannot be found that matches parameter name 'Bogus'."),
+                          ('bad_int', 'Cannot convert value "lots" to type "System.Int32"')]:
+        result = run.results['powershell'][name]
+        assert result['failed'] is True and result['changed'] is True and result['result'] == {}
+        assert message in result['error'][0]['exception']['message']
+    assert "parameter name 'Secret'" in run.results['powershell']['sensitive']['error'][0]['exception']['message']
+
+
+@pytest.mark.integration
+def test_calls_record_the_script_name(run: Run) -> None:
+    calls = _calls(run)
+    assert all(call['module'] == 'ansible.windows.win_powershell' for call in calls)
+    script = READ_STATE.read_text(encoding='utf-8').rstrip('\n')  # the file lookup strips the last newline
+    label = f'<script: read_state sha256:{hashlib.sha256(script.encode()).hexdigest()[:8]}>'
+    assert calls[0]['args'] == {'script': label, 'depth': 8, 'parameters': {
+        'RegistryKeys': [entry['path'] for entry in EXPECTED_READ['registry']],
+        'files': [entry['path'] for entry in EXPECTED_READ['files']], 'TailBytes': 13}}
+    assert calls[4]['args']['script'].startswith('<script: (no marker) sha256:')
+    assert calls[5]['args']['script'].startswith('<script: no_such_script sha256:')
+    sensitive = next(call for call in calls if 'sensitive_parameters' in call['args'])
+    assert sensitive['args']['sensitive_parameters'] == [
+        {'name': 'Secret', 'value': '********'}, {'name': 'Cred', 'username': 'admin', 'password': '********'}]
+    assert 'hunter2' not in json.dumps(run.states['powershell']) and 'S3cret!' not in json.dumps(run.states['powershell'])
+
+
+@pytest.mark.integration
+def test_paths_creates_and_executable(run: Run) -> None:
+    results = run.results['powershell']
+    from_path = results['from_path']
+    assert from_path['result']['files'][0]['content'] == 'short'
+    from_path_call = next(call for call in _calls(run) if call['args'].get('parameters') == {'Files': ['C:\\Short.txt']})
+    # The stand-in's action plugin read the controller file and sent it as `script`.
+    assert from_path_call['args']['script'].startswith('<script: read_state sha256:') and 'path' not in from_path_call['args']
+    assert results['remote_path_missing']['msg'] == "Could not find or access 'C:\\Scripts\\x.ps1' on Windows host"
+    assert results['creates'] == dict(results['creates'], changed=False, msg='skipped, since C:\\ProgramData\\Amazon exists')
+    assert results['executable']['msg'] == 'win_powershell option executable is not simulated by the sim host'
+
+
+@pytest.mark.integration
+def test_fault_fails_like_powershell(run: Run) -> None:
+    fault = run.results['faulty']['fault']
+    assert fault['failed'] is True and fault['changed'] is False and fault['result'] == {}
+    assert fault['error'][0]['exception']['message'] == 'Access is denied.'
+    assert fault['error'][0]['output'].startswith('Access is denied.')
