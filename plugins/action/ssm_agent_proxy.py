@@ -13,11 +13,9 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
+from ..plugin_utils._action import SettingsAction
 from ..plugin_utils._environment import PROXY_VARIABLES, read_variables, redact_lines, set_variables
-from ..plugin_utils._host import HostError, ModuleHost, RegistryValue, WindowsHost
+from ..plugin_utils._host import HostError, RegistryValue, WindowsHost
 from ..plugin_utils._proxy import ProxyInputError, normalise_bypass_list, parse_proxy_url, proxy_warnings, redact, value_warnings
 
 # The SCM merges this REG_MULTI_SZ into the AmazonSSMAgent service's environment at every start.
@@ -148,33 +146,9 @@ def _redacted(value: str | None) -> str | None:
     return None if value is None else redact(value)
 
 
-class ActionModule(ActionBase):
+class ActionModule(SettingsAction):
     """Set or reset the SSM Agent's http_proxy, https_proxy and no_proxy service environment."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
-
-    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result = super().run(tmp, task_vars)
-        del tmp
-
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            plan = build_plan(args)
-        except ProxyInputError as error:
-            raise AnsibleActionFail(str(error)) from None
-
-        host = ModuleHost(self, task_vars or {})
-        try:
-            outcome = apply(host, plan, check_mode=bool(self._task.check_mode))
-        except HostError as error:
-            raise AnsibleActionFail(str(error)) from None
-
-        if not self._task.diff:
-            outcome.pop("diff")
-        if not outcome["warnings"]:
-            outcome.pop("warnings")
-        result.update(outcome)
-        return result
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    build_plan = staticmethod(build_plan)
+    apply = staticmethod(apply)

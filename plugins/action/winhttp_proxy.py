@@ -13,9 +13,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-
+from ..plugin_utils._action import SettingsAction
 from ..plugin_utils._blobs import (
     BlobError,
     WinHttpProxySettings,
@@ -24,7 +22,7 @@ from ..plugin_utils._blobs import (
     decode_winhttp_settings,
     encode_winhttp_settings,
 )
-from ..plugin_utils._host import HostError, ModuleHost, RegistryKey, RegistryValue, WindowsHost
+from ..plugin_utils._host import HostError, RegistryKey, RegistryValue, WindowsHost
 from ..plugin_utils._proxy import ProxyInputError, redact
 from ..plugin_utils._winproxy import WINHTTP_MACROS, bypass_warnings, normalise_bypass_list, parse_windows_proxy, proxy_warnings
 
@@ -164,33 +162,9 @@ def apply(host: WindowsHost, plan: Plan, check_mode: bool) -> dict[str, t.Any]:
     }
 
 
-class ActionModule(ActionBase):
+class ActionModule(SettingsAction):
     """Set or reset the WinHTTP default proxy in the native and 32-bit registry views."""
 
-    TRANSFERS_FILES = False
-    _requires_connection = True
-
-    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-        self._supports_check_mode = True
-        self._supports_async = False
-        result = super().run(tmp, task_vars)
-        del tmp
-
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        try:
-            plan = build_plan(args)
-        except ProxyInputError as error:
-            raise AnsibleActionFail(str(error)) from None
-
-        host = ModuleHost(self, task_vars or {})
-        try:
-            outcome = apply(host, plan, check_mode=bool(self._task.check_mode))
-        except HostError as error:
-            raise AnsibleActionFail(str(error)) from None
-
-        if not self._task.diff:
-            outcome.pop("diff")
-        if not outcome["warnings"]:
-            outcome.pop("warnings")
-        result.update(outcome)
-        return result
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    build_plan = staticmethod(build_plan)
+    apply = staticmethod(apply)

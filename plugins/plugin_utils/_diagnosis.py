@@ -125,7 +125,8 @@ def _check_effective(diagnosis: Diagnosis, effective: Mapping[str, str], proxy_s
     if http and not https:
         hint = ""
         if proxy_source in ("wininet", "winhttp") and "=" not in raw_proxy:
-            hint = f" The {_label(proxy_source)} '{raw_proxy}' has no scheme prefix, which the agent reads as http only; write 'http={raw_proxy};https={raw_proxy}'."
+            hint = (f" The {_label(proxy_source)} '{raw_proxy}' has no scheme prefix, which the agent reads as http only; "
+                    f"write 'http={raw_proxy};https={raw_proxy}'.")
         diagnosis.add(
             "https_direct", ERROR,
             "https_proxy is empty, so all HTTPS traffic (every Systems Manager endpoint) goes direct; Go never falls back to http_proxy for HTTPS."
@@ -216,7 +217,8 @@ def _check_sources(diagnosis: Diagnosis, sources: dict[str, t.Any], used: Mappin
                 "local_macro_ignored", INFO,
                 f"The bypass list of the {_label(bypass_source)} holds <local>/<-loopback>, which the agent drops (logged as WARN); list the hosts instead.",
             )
-        _check_bypass_entries(diagnosis, [token for token in tokens if token not in ("<local>", "<-loopback>")], f"The bypass list of the {_label(bypass_source)}")
+        entries = [token for token in tokens if token not in ("<local>", "<-loopback>")]
+        _check_bypass_entries(diagnosis, entries, f"The bypass list of the {_label(bypass_source)}")
     for origin in sorted({source for source in used.values() if source in ("system_environment", "localsystem_environment")}):
         diagnosis.add(
             "environment_needs_reboot", WARNING,
@@ -290,7 +292,7 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
             raw_proxy = (sources[result.proxy_source] or {}).get("proxy", "")
         _check_effective(diagnosis, effective, result.proxy_source, raw_proxy)
         used = {name: source for name, (_value, source) in process_environment(agent_sources).items()}
-        used.update({variable: source for variable, source in result.variable_sources.items()})
+        used.update(result.variable_sources)
         _check_sources(diagnosis, sources, used, result.proxy_considered, result.bypass_considered)
 
     running, restart_pending = None, None

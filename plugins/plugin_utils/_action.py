@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The shape every settings module of the collection shares: validate, plan, read once, write what differs.
+
+Private to the ssm.proxy collection (internal use): no compatibility promises.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ._blobs import BlobError
+from ._host import HostError, ModuleHost, WindowsHost
+from ._proxy import ProxyInputError
+
+
+class SettingsAction(ActionBase):
+    """Base of the action plugins that manage one kind of proxy setting on a Windows host.
+
+    Subclasses give ``ARGUMENT_SPEC`` and two functions: ``build_plan(args)``, pure, raising ProxyInputError
+    on bad input before the host is touched; and ``apply(host, plan, check_mode)``, which reads through the
+    seam, writes only what differs (nothing in check mode) and returns the result with ``diff`` and
+    ``warnings``.
+    """
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {}
+
+    @staticmethod
+    def build_plan(args: dict[str, t.Any]) -> t.Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def apply(host: WindowsHost, plan: t.Any, check_mode: bool) -> dict[str, t.Any]:
+        raise NotImplementedError
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        del tmp
+
+        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        try:
+            plan = self.build_plan(args)
+            outcome = self.apply(ModuleHost(self, task_vars or {}), plan, bool(self._task.check_mode))
+        except (ProxyInputError, HostError, BlobError) as error:
+            raise AnsibleActionFail(str(error)) from None
+
+        if not self._task.diff:
+            outcome.pop("diff", None)
+        if not outcome.get("warnings"):
+            outcome.pop("warnings", None)
+        result.update(outcome)
+        return result
