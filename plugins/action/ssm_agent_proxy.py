@@ -150,5 +150,6 @@ class ActionModule(SettingsAction):
     """Set or reset the SSM Agent's http_proxy, https_proxy and no_proxy service environment."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    COMPONENT = "ssm_agent_proxy"
     build_plan = staticmethod(build_plan)
     apply = staticmethod(apply)

@@ -166,5 +166,6 @@ class ActionModule(SettingsAction):
     """Set or reset the WinHTTP default proxy in the native and 32-bit registry views."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    COMPONENT = "winhttp_proxy"
     build_plan = staticmethod(build_plan)
     apply = staticmethod(apply)

@@ -363,5 +363,6 @@ class ActionModule(SettingsAction):
     """Set or reset WinINet (Internet Explorer) proxy settings of LocalSystem, the machine or users."""
 
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    COMPONENT = "wininet_proxy"
     build_plan = staticmethod(build_plan)
     apply = staticmethod(apply)

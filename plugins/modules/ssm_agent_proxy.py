@@ -74,6 +74,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ssm.proxy.backup
 attributes:
   action:
     support: full
@@ -158,4 +159,12 @@ restart_required:
   returned: success
   type: bool
   sample: true
+backup:
+  description: Where the previous values were saved, and whether this run saved them (false when a backup already existed).
+  returned: when O(backup=true)
+  type: dict
+  sample:
+    key: HKLM:\SOFTWARE\ssm.proxy\Backup
+    name: ssm_agent_proxy
+    saved: true
 """

@@ -65,6 +65,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ssm.proxy.backup
 attributes:
   action:
     support: full
@@ -151,4 +152,12 @@ changed_views:
   type: list
   elements: str
   sample: [native, wow64]
+backup:
+  description: Where the previous values were saved, and whether this run saved them (false when a backup already existed).
+  returned: when O(backup=true)
+  type: dict
+  sample:
+    key: HKLM:\SOFTWARE\ssm.proxy\Backup
+    name: winhttp_proxy
+    saved: true
 """

@@ -83,6 +83,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - ssm.proxy.backup
 attributes:
   action:
     support: full
@@ -196,4 +197,12 @@ after:
         ProxyServer: http=proxy.example.com:3128;https=proxy.example.com:3128
         ProxyOverride: "*.corp.example.com;169.254.169.254;fd00:ec2::254;[fd00:ec2::254];<local>"
         AutoConfigURL: null
+backup:
+  description: Where the previous values were saved, and whether this run saved them (false when a backup already existed).
+  returned: when O(backup=true)
+  type: dict
+  sample:
+    key: HKLM:\SOFTWARE\ssm.proxy\Backup
+    name: wininet_proxy
+    saved: true
 """

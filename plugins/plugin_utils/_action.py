@@ -14,9 +14,13 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ._backup import BACKUP_KEY, BackupHost
 from ._blobs import BlobError
 from ._host import HostError, ModuleHost, WindowsHost
 from ._proxy import ProxyInputError
+
+# Every settings module takes it; documented by the ssm.proxy.backup documentation fragment.
+BACKUP_OPTION = {"type": "bool", "default": False}
 
 
 class SettingsAction(ActionBase):
@@ -31,6 +35,9 @@ class SettingsAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = True
     ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {}
+    # Whether the module takes the backup option, and the name of its backup value under BACKUP_KEY.
+    SUPPORTS_BACKUP = True
+    COMPONENT = ""
 
     @staticmethod
     def build_plan(args: dict[str, t.Any]) -> t.Any:
@@ -46,10 +53,18 @@ class SettingsAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
 
-        _validation, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        spec = {**self.ARGUMENT_SPEC, "backup": BACKUP_OPTION} if self.SUPPORTS_BACKUP else self.ARGUMENT_SPEC
+        _validation, args = self.validate_argument_spec(argument_spec=spec)
+        backup = args.pop("backup", False)
         try:
             plan = self.build_plan(args)
-            outcome = self.apply(ModuleHost(self, task_vars or {}), plan, bool(self._task.check_mode))
+            host: WindowsHost = ModuleHost(self, task_vars or {})
+            if backup:
+                host = BackupHost(host, self.COMPONENT)
+            outcome = self.apply(host, plan, bool(self._task.check_mode))
+            if isinstance(host, BackupHost):
+                host.flush()
+                outcome["backup"] = {"key": BACKUP_KEY, "name": self.COMPONENT, "saved": host.saved}
         except (ProxyInputError, HostError, BlobError) as error:
             raise AnsibleActionFail(str(error)) from None
 

@@ -17,6 +17,8 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.ssm.proxy.plugins.plugin_utils._action import BACKUP_OPTION, SettingsAction
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
 
@@ -28,8 +30,25 @@ def documentation(name: str) -> dict:
 
 
 def argument_spec(name: str) -> dict:
+    """The spec the action plugin validates against (SettingsAction adds the backup option)."""
     module = importlib.import_module(f"ansible_collections.ssm.proxy.plugins.action.{name}")
-    return module.ARGUMENT_SPEC
+    spec = dict(module.ARGUMENT_SPEC)
+    if issubclass(module.ActionModule, SettingsAction) and module.ActionModule.SUPPORTS_BACKUP:
+        spec["backup"] = BACKUP_OPTION
+    return spec
+
+
+def documented_options(name: str) -> dict:
+    """The module's options including those of the collection's own documentation fragments."""
+    doc = documentation(name)
+    options = dict(doc.get("options") or {})
+    for fragment in doc.get("extends_documentation_fragment", []):
+        if fragment.startswith("ssm.proxy."):
+            source = (ROOT / "plugins" / "doc_fragments" / f"{fragment.split('.')[-1]}.py").read_text(encoding="utf-8")
+            namespace: dict = {}
+            exec(compile(source, fragment, "exec"), namespace)  # pylint: disable=exec-used
+            options.update(yaml.safe_load(namespace["ModuleDocFragment"].DOCUMENTATION)["options"])
+    return options
 
 
 def test_modules_found() -> None:
@@ -38,7 +57,7 @@ def test_modules_found() -> None:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_documented_options_match_the_argument_spec(name: str) -> None:
-    options = documentation(name)["options"]
+    options = documented_options(name)
     spec = argument_spec(name)
     assert sorted(options) == sorted(spec)
     for option, doc in options.items():

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""backup=true on the settings modules and ssm.proxy.rollback: the exact previous bytes come back."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.errors import AnsibleActionFail
+from ansible_collections.ssm.proxy.plugins.action import rollback, ssm_agent_proxy, winhttp_proxy
+from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import BACKUP_KEY
+
+from .conftest import FakeRegistry
+
+SERVICE = ssm_agent_proxy.SERVICE_KEY
+NATIVE = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections"
+WOW64 = "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections"
+OLD_LINES = ["FOO=bar", "https_proxy=http://old:pw@old-proxy:1"]
+DEFAULT_WINHTTP = list(bytes.fromhex("1800000000000000010000000000000000000000"))
+
+
+def host() -> FakeRegistry:
+    return FakeRegistry({
+        SERVICE: {"Environment": ("REG_MULTI_SZ", list(OLD_LINES))},
+        NATIVE: {"WinHttpSettings": ("REG_BINARY", list(DEFAULT_WINHTTP))},
+        WOW64: {},
+    })
+
+
+def modules(reg: FakeRegistry) -> list[str]:
+    return [call["module"].rsplit(".", 1)[-1] for call in reg.calls]
+
+
+def test_backup_then_restore_gives_back_the_exact_values(make_action) -> None:
+    reg = host()
+    before = reg.snapshot()
+    result = make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    assert result["backup"] == {"key": BACKUP_KEY, "name": "ssm_agent_proxy", "saved": True}
+    assert modules(reg) == ["win_powershell", "win_regedit", "win_regedit"]  # one read, the backup, the change
+    assert reg.calls[1]["no_log"] is True and reg.calls[1]["args"]["name"] == "ssm_agent_proxy"
+    assert "old:pw" not in json.dumps(result)
+    saved = json.loads(reg.keys[BACKUP_KEY.lower()]["ssm_agent_proxy"][1])
+    assert saved["values"] == [{"path": SERVICE, "name": "Environment", "exists": True, "type": "REG_MULTI_SZ", "data": OLD_LINES}]
+
+    result = make_action(winhttp_proxy.ActionModule, reg, {"proxy": "http=new:3128;https=new:3128", "backup": True}).run(task_vars={})
+    assert result["changed"] and result["backup"]["saved"]
+
+    reg.calls.clear()
+    restored = make_action(rollback.ActionModule, reg, {}).run(task_vars={})
+    assert restored["changed"] and restored["restored"] == ["ssm_agent_proxy", "winhttp_proxy"]
+    assert modules(reg)[0] == "win_reg_stat" and all(call["no_log"] for call in reg.calls[1:])
+    after = reg.snapshot()
+    after[BACKUP_KEY.lower()] = after.get(BACKUP_KEY.lower(), {})
+    assert after.pop(BACKUP_KEY.lower()) == {}
+    assert after == before  # byte for byte, including the WOW64 value that did not exist
+
+
+def test_existing_backup_is_kept(make_action) -> None:
+    reg = host()
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://first:1", "backup": True}).run(task_vars={})
+    first = reg.keys[BACKUP_KEY.lower()]["ssm_agent_proxy"]
+    result = make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://second:1", "backup": True}).run(task_vars={})
+    assert result["changed"] and result["backup"]["saved"] is False
+    assert reg.keys[BACKUP_KEY.lower()]["ssm_agent_proxy"] == first
+
+
+def test_no_change_writes_no_backup(make_action) -> None:
+    reg = host()
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128"}).run(task_vars={})
+    reg.calls.clear()
+    result = make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    assert not result["changed"] and modules(reg) == ["win_powershell"] and BACKUP_KEY.lower() not in reg.keys
+
+
+def test_check_mode_saves_nothing(make_action) -> None:
+    reg = host()
+    before = reg.snapshot()
+    result = make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}, check_mode=True).run(task_vars={})
+    assert result["changed"] and result["backup"]["saved"] is False and reg.snapshot() == before
+
+
+def test_discard_forgets_without_restoring(make_action) -> None:
+    reg = host()
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    result = make_action(rollback.ActionModule, reg, {"state": "discarded"}).run(task_vars={})
+    assert result["discarded"] == ["ssm_agent_proxy"] and not result["restored"]
+    assert reg.keys[SERVICE.lower()]["Environment"][1][-1] == "no_proxy=169.254.169.254,fd00:ec2::254"
+    assert reg.keys[BACKUP_KEY.lower()] == {}
+
+
+def test_nothing_to_roll_back(make_action) -> None:
+    reg = host()
+    result = make_action(rollback.ActionModule, reg, {}).run(task_vars={})
+    assert not result["changed"] and modules(reg) == ["win_reg_stat"]
+
+
+def test_foreign_backup_value_is_refused_before_any_write(make_action) -> None:
+    reg = host()
+    reg.keys[BACKUP_KEY.lower()] = {"ssm_agent_proxy": ("REG_SZ", "not json")}
+    with pytest.raises(AnsibleActionFail, match="not a backup this collection can read"):
+        make_action(rollback.ActionModule, reg, {}).run(task_vars={})
+    assert modules(reg) == ["win_reg_stat"]
+
+
+def test_rollback_takes_no_backup_option(make_action) -> None:
+    with pytest.raises(AnsibleActionFail, match="backup"):
+        make_action(rollback.ActionModule, host(), {"backup": True}).run(task_vars={})
