@@ -12,11 +12,15 @@ from __future__ import annotations
 import typing as t
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ..plugin_utils._backup import BACKUP_KEY
 from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
 from ..plugin_utils._diagnosis import HostFacts, diagnose
-from ..plugin_utils._host import HostError, HostState, ModuleHost, RegistryKey, WindowsHost
+from ..plugin_utils._host import HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
+from ..plugin_utils._proxy import ProxyInputError
+from . import ssm_agent_proxy, winhttp_proxy, wininet_proxy
 
 SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
 EC2CONFIG_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\Ec2Config"
@@ -36,11 +40,47 @@ AGENT_LOG = "C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log"
 KEYS = (
     SERVICE_KEY, EC2CONFIG_KEY, SYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_INTERNET_KEY,
     LOCALSYSTEM_CONNECTIONS_KEY, POLICY_KEY, MACHINE_INTERNET_KEY, MACHINE_CONNECTIONS_KEY, WOW64_CONNECTIONS_KEY, OS_KEY,
+    BACKUP_KEY,
 )
+# The settings modules whose wanted state can be compared with what was read, without another round trip.
+SETTINGS_MODULES = {"ssm_agent_proxy": ssm_agent_proxy, "wininet_proxy": wininet_proxy, "winhttp_proxy": winhttp_proxy}
 
 ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "log_tail_bytes": {"type": "int", "default": 65536},
+    "desired": {"type": "dict"},
 }
+
+
+def desired_plans(desired: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    """Validate each component's wanted options as its module would, and plan them; bad input fails here."""
+    plans = {}
+    for component, options in (desired or {}).items():
+        if component not in SETTINGS_MODULES:
+            raise ProxyInputError("desired", f"unknown component '{component}'; use {', '.join(SETTINGS_MODULES)}")
+        if options is None:
+            continue
+        if not isinstance(options, dict):
+            raise ProxyInputError(f"desired.{component}", f"must be a dict of {component} options, got {type(options).__name__}")
+        module = SETTINGS_MODULES[component]
+        validation = ArgumentSpecValidator(module.ARGUMENT_SPEC).validate(options)
+        if validation.error_messages:
+            raise ProxyInputError(f"desired.{component}", "; ".join(validation.error_messages))
+        plans[component] = module.build_plan(validation.validated_parameters)
+    return plans
+
+
+def compliance(state: HostState, plans: dict[str, t.Any]) -> tuple[dict[str, bool], list[str]]:
+    """Whether each planned component already matches, asked of the module itself over the snapshot."""
+    result, warnings = {}, []
+    for component, plan in plans.items():
+        try:
+            outcome = SETTINGS_MODULES[component].apply(SnapshotHost(state), plan, True)
+        except HostError:
+            result[component] = False  # something the snapshot does not hold: let the module itself decide
+            continue
+        result[component] = not outcome["changed"]
+        warnings.extend(outcome.get("warnings") or [])
+    return result, list(dict.fromkeys(warnings))
 
 
 def _value(key: RegistryKey, name: str, default: t.Any = None) -> t.Any:
@@ -91,8 +131,8 @@ def winhttp_source(state: HostState) -> tuple[dict[str, t.Any], dict[str, t.Any]
     return views["native"], views["wow64"]
 
 
-def read_and_diagnose(host: WindowsHost, log_tail_bytes: int) -> dict[str, t.Any]:
-    """One read of the host, then the diagnosis."""
+def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+    """One read of the host, then the diagnosis (and, with plans, which components already match)."""
     state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes)
     service = state.key(SERVICE_KEY)
     os_key = state.key(OS_KEY)
@@ -124,6 +164,13 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int) -> dict[str, t.Any
         "product_name": _value(os_key, "ProductName"), "installation_type": facts.installation_type,
         "version": facts.os_version, "build": _value(os_key, "CurrentBuild"),
     }
+    backup = state.key(BACKUP_KEY)
+    result["pending_backups"] = sorted(name for name in backup.values) if backup.exists else []
+    if plans is not None:
+        result["compliance"], warnings = compliance(state, plans)
+        result["compliant"] = all(result["compliance"].values())
+        if warnings:
+            result["warnings"] = warnings
     return result
 
 
@@ -150,8 +197,9 @@ class ActionModule(ActionBase):
         if args["log_tail_bytes"] < 1024:
             raise AnsibleActionFail("log_tail_bytes: must be at least 1024 to hold an agent startup block")
         try:
-            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"]))
-        except (HostError, BlobError) as error:
+            plans = desired_plans(args["desired"]) if args["desired"] is not None else None
+            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans))
+        except (HostError, BlobError, ProxyInputError) as error:
             raise AnsibleActionFail(str(error)) from None
         result["changed"] = False
         return result

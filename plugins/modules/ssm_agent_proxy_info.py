@@ -26,6 +26,13 @@ options:
       - How many bytes to read from the end of C(amazon-ssm-agent.log) to find the newest startup block.
     type: int
     default: 65536
+  desired:
+    description:
+      - The settings wanted on the host, to learn in the same single read whether each already matches (RV(compliance)).
+      - Keys C(ssm_agent_proxy), C(wininet_proxy), C(winhttp_proxy), each a dict of that module's options. Each is
+        validated exactly as the module validates it, so bad input fails here, before anything changes.
+      - The comparison is made by the modules' own logic on what was read, so it agrees with what running them would do.
+    type: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -72,6 +79,15 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: agent_proxy.findings | selectattr('code', 'equalto', 'https_direct') | list | length == 0
     fail_msg: "{{ inventory_hostname }}: HTTPS goes direct; set https_proxy (ssm.proxy.ssm_agent_proxy)"
+
+- name: Is the host already configured as wanted? (one read, nothing changes)
+  ssm.proxy.ssm_agent_proxy_info:
+    desired:
+      ssm_agent_proxy:
+        proxy: http://proxy.example.com:3128
+      winhttp_proxy:
+        proxy: {http: proxy.example.com:3128, https: proxy.example.com:3128}
+  register: plan
 
 - name: Restart agents whose settings changed since they started
   ansible.windows.win_service:
@@ -141,6 +157,26 @@ agent:
   description: Whether the agent's service exists, its version (from its log) and the log file read.
   returned: success
   type: dict
+compliance:
+  description: For each component of O(desired), whether the host already matches it (running that module would change nothing).
+  returned: when O(desired) is set
+  type: dict
+  sample:
+    ssm_agent_proxy: true
+    wininet_proxy: false
+    winhttp_proxy: true
+compliant:
+  description: Whether every component of O(desired) already matches.
+  returned: when O(desired) is set
+  type: bool
+pending_backups:
+  description:
+    - Modules whose backup of previous values is still on the host (C(HKLM\SOFTWARE\ssm.proxy\Backup)), left by a change that
+      was not verified or discarded; M(ssm.proxy.rollback) restores or discards them.
+  returned: success
+  type: list
+  elements: str
+  sample: []
 os:
   description: The Windows version facts the findings use (C(product_name), C(installation_type), C(version), C(build)).
   returned: success

@@ -211,3 +211,31 @@ class ModuleHost:
 
     def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
         self._run("ansible.windows.win_regedit", {"path": path, "name": name, "state": "absent"}, sensitive=sensitive)
+
+
+class SnapshotHost:
+    """A read-only WindowsHost answering from a HostState already read.
+
+    Lets a settings module's own ``apply`` decide, in check mode, whether it would change anything, with
+    no further round trip: ssm_agent_proxy_info uses it to tell the role which components already match.
+    """
+
+    def __init__(self, state: HostState) -> None:
+        self._state = state
+
+    def read_key(self, path: str) -> RegistryKey:
+        try:
+            return self._state.key(path)
+        except KeyError:
+            raise HostError(f"{path} is not part of the snapshot") from None
+
+    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
+        if files:
+            raise HostError("files are not part of the snapshot")
+        return HostState(keys={path.lower(): self.read_key(path) for path in keys})
+
+    def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
+        raise HostError(f"internal error: a snapshot cannot write {path}\\{name}")
+
+    def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
+        raise HostError(f"internal error: a snapshot cannot remove {path}\\{name}")

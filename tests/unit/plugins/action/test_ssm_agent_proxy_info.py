@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -118,3 +119,40 @@ def test_corrupt_blob_fails_naming_the_value(make_action) -> None:
 def test_tiny_tail_refused(make_action) -> None:
     with pytest.raises(AnsibleActionFail, match="log_tail_bytes"):
         make_action(ActionModule, host(), {"log_tail_bytes": 10}).run(task_vars={})
+
+
+def test_desired_compliance_in_the_same_read(make_action) -> None:
+    reg = host()
+    reg.keys[SERVICE_KEY.lower()]["Environment"] = ("REG_MULTI_SZ", [
+        "http_proxy=http://proxy.corp:3128", "https_proxy=http://proxy.corp:3128", "no_proxy=169.254.169.254,fd00:ec2::254"])
+    desired = {
+        "ssm_agent_proxy": {"proxy": "http://proxy.corp:3128"},
+        "winhttp_proxy": {"proxy": {"http": "proxy.corp:3128", "https": "proxy.corp:3128"}, "views": ["native"]},
+        "wininet_proxy": None,
+    }
+    result = make_action(ActionModule, reg, {"desired": desired}).run(task_vars={})
+    assert len(reg.calls) == 1
+    assert result["compliance"] == {"ssm_agent_proxy": True, "winhttp_proxy": False} and result["compliant"] is False
+    desired["winhttp_proxy"] = {"proxy": "proxy.corp:3128", "imds_bypass": False, "views": ["native"]}
+    result = make_action(ActionModule, reg, {"desired": desired}).run(task_vars={})
+    assert result["compliance"]["winhttp_proxy"] is True  # netsh's bare proxy, as wanted
+    assert any("http_proxy" in warning for warning in result["warnings"])  # the bare host:port warning
+
+
+@pytest.mark.parametrize(("desired", "fragment"), [
+    ({"bogus": {}}, "desired: unknown component 'bogus'"),
+    ({"ssm_agent_proxy": {"proxy": "socks5://p:1"}}, "proxy: scheme 'socks5'"),
+    ({"ssm_agent_proxy": {"prxy": "http://p:1"}}, "desired.ssm_agent_proxy: "),
+    ({"winhttp_proxy": "p:1"}, "must be a dict of winhttp_proxy options"),
+])
+def test_bad_desired_fails_before_reading(make_action, desired, fragment) -> None:
+    reg = host()
+    with pytest.raises(AnsibleActionFail, match=re.escape(fragment)):
+        make_action(ActionModule, reg, {"desired": desired}).run(task_vars={})
+    assert reg.calls == []
+
+
+def test_pending_backups_reported(make_action) -> None:
+    reg = host()
+    reg.keys["hklm:\\software\\ssm.proxy\\backup"] = {"ssm_agent_proxy": ("REG_SZ", "{}")}
+    assert make_action(ActionModule, reg, {}).run(task_vars={})["pending_backups"] == ["ssm_agent_proxy"]
