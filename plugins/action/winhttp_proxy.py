@@ -40,6 +40,7 @@ ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "proxy": {"type": "raw"},
     "bypass": {"type": "list", "elements": "str"},
     "imds_bypass": {"type": "bool", "default": True},
+    "agent_warnings": {"type": "bool", "default": True},
     "views": {"type": "list", "elements": "str", "choices": list(VIEW_KEYS), "default": list(VIEW_KEYS)},
 }
 
@@ -68,7 +69,7 @@ def build_plan(args: dict[str, t.Any]) -> Plan:
         raise ProxyInputError("proxy", "state=present needs proxy, e.g. proxy: {http: proxy.example.com:3128, https: proxy.example.com:3128}")
     proxy = parse_windows_proxy("proxy", args["proxy"])
     bypass = normalise_bypass_list("bypass", args.get("bypass") or [], args["imds_bypass"], WINHTTP_MACROS)
-    warnings = proxy_warnings("proxy", proxy, READER) + bypass_warnings("bypass", bypass, READER)
+    warnings = proxy_warnings("proxy", proxy, READER) + bypass_warnings("bypass", bypass, READER) if args["agent_warnings"] else []
     if not args["imds_bypass"]:
         warnings.append(
             "imds_bypass=false: WinHTTP clients (and the SSM Agent when it takes its proxy from WinHTTP) send requests for "

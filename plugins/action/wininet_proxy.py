@@ -49,6 +49,7 @@ ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "proxy": {"type": "raw"},
     "bypass": {"type": "list", "elements": "str"},
     "imds_bypass": {"type": "bool", "default": True},
+    "agent_warnings": {"type": "bool", "default": True},
     "auto_detect": {"type": "bool", "default": False},
     "auto_config_url": {"type": "str"},
     "scope": {"type": "raw", "default": "local_system"},
@@ -141,7 +142,8 @@ def parse_auto_config_url(value: t.Any) -> str:
 def build_plan(args: dict[str, t.Any]) -> Plan:
     """Turn validated options into the settings to write; raise ProxyInputError on bad input."""
     targets = parse_scope(args["scope"])
-    agent_reads = any(target.is_machine or target.label == "local_system" for target in targets)
+    # The agent reads LocalSystem's settings (or the machine's under the policy); its own Environment value beats them.
+    agent_reads = args["agent_warnings"] and any(target.is_machine or target.label == "local_system" for target in targets)
     warnings: list[str] = []
     if args["state"] == "present" and any(target.is_machine for target in targets):
         warnings.append(

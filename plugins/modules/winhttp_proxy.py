@@ -66,6 +66,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ssm.proxy.backup
+  - ssm.proxy.agent_warnings
 attributes:
   action:
     support: full

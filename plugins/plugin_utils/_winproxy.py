@@ -250,3 +250,61 @@ def bypass_warnings(option: str, entries: Sequence[str], reader: str) -> list[st
         f"proxy from {reader}, reads the list as Go's no_proxy, which never matches them; give the agent CIDRs "
         "in ssm.proxy.ssm_agent_proxy's no_proxy"
     ]
+
+
+def _ipv4_cidr_as_wildcards(network: ipaddress.IPv4Network) -> list[str]:
+    """Exact Windows wildcards for an IPv4 network: /8, /16, /24 map to one ``a.b.*``; other lengths expand
+    to every network of the next octet boundary (``172.16.0.0/12`` gives ``172.16.*`` .. ``172.31.*``, at
+    most 128 entries for a /1)."""
+    if network.prefixlen == 32:
+        return [str(network.network_address)]
+    if network.prefixlen == 0:
+        return ["*"]
+    boundary = -(-network.prefixlen // 8) * 8
+    subnets = list(network.subnets(new_prefix=boundary)) if network.prefixlen != boundary else [network]
+    return [".".join(str(subnet.network_address).split(".")[: boundary // 8]) + ".*" for subnet in subnets]
+
+
+def windows_bypass_from_go(entries: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Translate a Go ``no_proxy`` list into the entries WinINet and WinHTTP match the same way.
+
+    Go matches ``example.com`` and its subdomains, ``.example.com`` / ``*.example.com`` subdomains only, and
+    CIDRs; Windows matches ``*`` patterns and exact names. The IMDS addresses are left to the modules'
+    ``imds_bypass``. Returns (entries, warnings for what Windows cannot express).
+    """
+    result: list[str] = []
+    warnings: list[str] = []
+
+    def add(*items: str) -> None:
+        result.extend(item for item in items if item.lower() not in (existing.lower() for existing in result))
+
+    for raw in entries:
+        entry = str(raw).strip().lower()
+        if not entry or entry in {address.lower() for address in IMDS_BYPASS_ENTRIES}:
+            continue
+        if entry == "*":
+            add("*")
+            continue
+        if "/" in entry:
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                warnings.append(f"no_proxy entry '{entry}' is not a valid CIDR; left out of the Windows bypass list")
+                continue
+            if not isinstance(network, ipaddress.IPv4Network):
+                warnings.append(f"no_proxy entry '{entry}' cannot be written as Windows wildcards; list its hosts in ssm_proxy_windows_bypass")
+                continue
+            add(*_ipv4_cidr_as_wildcards(network))
+            continue
+        try:
+            address = ipaddress.ip_address(entry.strip("[]"))
+            add(f"[{address}]" if address.version == 6 else str(address))
+            continue
+        except ValueError:
+            pass
+        domain = entry.removeprefix("*.").removeprefix(".")
+        if entry.startswith((".", "*.")):
+            add(f"*.{domain}")
+        else:
+            add(*((entry, f"*.{entry}") if ":" not in entry else (entry,)))
+    return result, warnings

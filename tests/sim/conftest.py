@@ -6,7 +6,8 @@
 
 The stand-in's module_utils are loaded by file path under private names: importing them as
 ``ansible_collections.ansible.windows`` would clash with the real collection and with Ansible's
-collection loader, which other test directories may have installed in this process.
+collection loader, which other test directories may have installed in this process. The files that
+import their siblings through that package name see it only while they load.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 
 SIM_DIR = pathlib.Path(__file__).resolve().parent
 MODULE_UTILS = SIM_DIR / 'collections' / 'ansible_collections' / 'ansible' / 'windows' / 'plugins' / 'module_utils'
+PACKAGE = 'ansible_collections.ansible.windows.plugins.module_utils'
 
 
 def load_module_utils(name: str) -> types.ModuleType:
@@ -36,6 +38,36 @@ def load_module_utils(name: str) -> types.ModuleType:
     return module
 
 
+def load_module_utils_importing(name: str, siblings: tuple[str, ...]) -> types.ModuleType:
+    """Load a module_utils file that imports ``siblings`` through the stand-in's package name.
+
+    The siblings (loaded by file path first) are put in ``sys.modules`` under
+    ``ansible_collections.ansible.windows.plugins.module_utils`` only while the file executes; whatever
+    was there before (the real collection's package, say) is put back afterwards.
+    """
+    module_name = f'ssm_proxy_tests_sim_{name.lstrip("_")}'
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    loaded = {sibling: load_module_utils(sibling) for sibling in siblings}
+    names = [PACKAGE] + [f'{PACKAGE}.{sibling}' for sibling in siblings]
+    saved = {entry: sys.modules[entry] for entry in names if entry in sys.modules}
+    package = types.ModuleType(PACKAGE)
+    package.__path__ = []
+    for sibling, module in loaded.items():
+        setattr(package, sibling, module)
+        sys.modules[f'{PACKAGE}.{sibling}'] = module
+    sys.modules[PACKAGE] = package
+    try:
+        return load_module_utils(name)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    finally:
+        for entry in names:
+            sys.modules.pop(entry, None)
+        sys.modules.update(saved)
+
+
 @pytest.fixture(scope='session')
 def sim_agent() -> types.ModuleType:
     return load_module_utils('_sim_agent')
@@ -49,3 +81,16 @@ def sim_registry() -> types.ModuleType:
 @pytest.fixture(scope='session')
 def sim_twins() -> types.ModuleType:
     return load_module_utils('_sim_twins')
+
+
+@pytest.fixture(scope='session')
+def sim_services() -> types.ModuleType:
+    """_sim_services (services and the agent start, with faults); it imports _sim_agent and _sim_registry."""
+    return load_module_utils_importing('_sim_services', ('_sim_agent', '_sim_registry'))
+
+
+@pytest.fixture(scope='session')
+def sim_host(sim_services: types.ModuleType) -> types.ModuleType:
+    """_sim_host, for ``HostState`` (what the twins get in the module, with ``restart_service_detached``)."""
+    del sim_services  # loaded first: _sim_host imports it
+    return load_module_utils_importing('_sim_host', ('_sim_registry', '_sim_services'))

@@ -51,6 +51,16 @@ try {
         $Ansible.Changed = $false
     }
     else {
+        $command = "Start-Sleep -Seconds $DelaySeconds; Restart-Service -Name $serviceName -Force"
+        $powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
+        $commandLine = "`"$powershell`" -NoProfile -NonInteractive -ExecutionPolicy Bypass -WindowStyle Hidden -Command `"$command`""
+        # Win32_Process.Create starts the process from the WMI service, outside this session's job object: a child
+        # of the session would die with it (WinRM closes its job; the SSM session worker ends with the agent).
+        $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{ CommandLine = $commandLine }
+        if ($created.ReturnValue -ne 0) {
+            throw "Could not start the detached restart of ${serviceName}: Win32_Process.Create returned $($created.ReturnValue)"
+        }
+        # Recorded only once the restart is on its way, so a failed attempt can be retried with the same id.
         $key = $machine.CreateSubKey($stateKey)
         try {
             $key.SetValue($valueName, $RequestId, [Microsoft.Win32.RegistryValueKind]::String)
@@ -58,11 +68,6 @@ try {
         finally {
             $key.Dispose()
         }
-
-        $command = "Start-Sleep -Seconds $DelaySeconds; Restart-Service -Name $serviceName -Force"
-        $powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
-        $arguments = "-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command `"$command`""
-        $null = Start-Process -FilePath $powershell -ArgumentList $arguments -WindowStyle Hidden
         $Ansible.Result.scheduled = $true
         $Ansible.Changed = $true
     }

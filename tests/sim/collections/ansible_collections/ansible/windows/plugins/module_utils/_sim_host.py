@@ -25,6 +25,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
 
+from ansible_collections.ansible.windows.plugins.module_utils import _sim_services
 from ansible_collections.ansible.windows.plugins.module_utils._sim_registry import Registry, StateFormatError
 
 try:
@@ -178,6 +179,19 @@ class HostState:
     def append_file(self, path: str, text: str) -> None:
         name = self.find_file(path) or path
         self.files[name] = self.files.get(name, '') + text
+
+    def restart_service_detached(self, name: str) -> t.Optional[str]:
+        """Restart-Service run by a detached process, for twins (``_sim_twins`` cannot import ``_sim_services``).
+
+        The same code path as win_service ``state: restarted`` (the agent's startup block, ``agent.running``,
+        ``faults.agent_start``). Nobody sees a detached process fail: a failed start leaves the service
+        stopped and returns the error message instead of raising it.
+        """
+        try:
+            _sim_services.restart_service(self, name)
+        except _sim_services.ServiceError as exc:
+            return str(exc)
+        return None
 
     def record_call(self, module_name: str, args: dict[str, t.Any], check_mode: bool) -> None:
         call: dict[str, t.Any] = {'module': 'ansible.windows.' + module_name, 'args': args}

@@ -8,7 +8,11 @@ A service record is ``{"state": "running"|"stopped"|"paused", "start_mode": "aut
 "disabled"}`` plus optional ``display_name``, ``description``, ``path``, ``username``, ``dependencies``
 and ``can_pause_and_continue``. Starting ``AmazonSSMAgent`` runs the simulated agent: it evaluates its
 proxy from the registry (``_sim_agent``), appends its startup block to its log file and records the
-result in ``agent.running``.
+result in ``agent.running``. The ``faults`` section can make such a start fail or ignore the proxy
+settings (``agent_start``, ``agent_start_faults_remaining``).
+
+win_service and the twin of the collection's restart_agent script both start the agent through
+:func:`start_service` / :func:`restart_service`, so faults apply to both alike.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ AGENT_DEFAULTS = {
     'path': '"C:\\Program Files\\Amazon\\SSM\\amazon-ssm-agent.exe"',
 }
 SERVICE_STATES = ('running', 'stopped', 'paused')
+# faults.agent_start: the agent process exits during its start / starts without its proxy settings.
+AGENT_START_FAULTS = ('fails', 'without_settings')
 START_MODES = ('auto', 'delayed', 'manual', 'disabled')
 
 
@@ -85,15 +91,55 @@ def account_name(username: str) -> str:
 # --- Starting and stopping ----------------------------------------------------------------------------------
 
 def start_service(state: t.Any, name: str) -> None:
-    """Start-Service: refuse a disabled service; a starting agent evaluates its proxy."""
+    """Start-Service: refuse a disabled service; a starting agent evaluates its proxy.
+
+    An ``agent_start: fails`` fault leaves the agent stopped and raises what Start-Service /
+    Restart-Service report when the service stops during its start.
+    """
     record = state.services[name]
     info = describe(name, record)
     if info['start_mode'] == 'disabled':
         raise ServiceError(f"Service '{info['display_name']} ({name})' cannot be started due to the following error: "
                            f"Cannot start service {name} on computer '.'.")
+    is_agent = name.casefold() == AGENT_SERVICE.casefold()
+    fault = take_agent_start_fault(state) if is_agent else None
+    if fault == 'fails':
+        record['state'] = 'stopped'
+        state.agent['running'] = None
+        # ServiceResources.StartServiceFailed: the service went from StartPending to Stopped.
+        raise ServiceError(f"Failed to start service '{info['display_name']} ({name})'.")
     record['state'] = 'running'
-    if name.casefold() == AGENT_SERVICE.casefold():
-        start_agent(state)
+    if is_agent:
+        start_agent(state, without_settings=fault == 'without_settings')
+
+
+def restart_service(state: t.Any, name: str) -> None:
+    """Restart-Service: stop (a stopped service stays stopped), then start; raises ServiceError when the start fails."""
+    stop_service(state, name)
+    start_service(state, name)
+
+
+def take_agent_start_fault(state: t.Any) -> t.Optional[str]:
+    """The ``faults.agent_start`` kind that applies to this agent start, or None; counts the start.
+
+    ``agent_start_faults_remaining`` (absent: every start is faulty) is decremented by each faulty
+    start; at 0 starts are normal again, so a rollback's second restart can succeed.
+    """
+    faults = state.data.get('faults')
+    if not isinstance(faults, dict) or faults.get('agent_start') is None:
+        return None
+    kind = faults['agent_start']
+    if kind not in AGENT_START_FAULTS:
+        raise StateFormatError(f'faults.agent_start {kind!r} is not one of {", ".join(AGENT_START_FAULTS)}')
+    if 'agent_start_faults_remaining' not in faults:
+        return str(kind)
+    remaining = faults['agent_start_faults_remaining']
+    if isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0:
+        raise StateFormatError(f'faults.agent_start_faults_remaining must be an integer >= 0, got {remaining!r}')
+    if remaining == 0:
+        return None
+    faults['agent_start_faults_remaining'] = remaining - 1
+    return str(kind)
 
 
 def stop_service(state: t.Any, name: str) -> None:
@@ -109,12 +155,14 @@ def agent_rng() -> random.Random:
     return random.Random(seed) if seed else random.Random()
 
 
-def start_agent(state: t.Any, now: t.Optional[datetime.datetime] = None) -> agent.ProxyEvaluation:
+def start_agent(state: t.Any, now: t.Optional[datetime.datetime] = None, without_settings: bool = False) -> agent.ProxyEvaluation:
     """The simulated agent's start: SetProxyConfig, then the startup block in its log.
 
     The environment is read at this start from the registry (system, LocalSystem, service value).
     On Windows a changed system or LocalSystem variable reaches a restarted service only after a
     reboot; the sim applies it at the next start (documented simplification).
+    ``without_settings`` (the ``agent_start: without_settings`` fault): the agent sees no proxy
+    setting at all and logs the three variables empty.
     """
     registry: Registry = state.registry
 
@@ -126,7 +174,8 @@ def start_agent(state: t.Any, now: t.Optional[datetime.datetime] = None) -> agen
         agent.parse_version(version)
     except ValueError as exc:
         raise StateFormatError(f'agent.version: {exc}') from None
-    evaluation = agent.set_proxy_config(agent.gather_inputs(lookup_key))
+    inputs = agent.AgentInputs(environment={}) if without_settings else agent.gather_inputs(lookup_key)
+    evaluation = agent.set_proxy_config(inputs)
     lines = agent.startup_log_lines(evaluation, version, now or datetime.datetime.now(), agent_rng())
     state.append_file(agent.AGENT_LOG_PATH, ''.join(line + '\n' for line in lines))
     state.agent['running'] = dict(evaluation.variables)

@@ -14,7 +14,9 @@ does around a script that a twin has to reproduce - detecting ``SupportsShouldPr
 records of a failing script.
 
 Self-contained (standard library only): pytest loads it by file path. A twin receives the host state as
-an object with ``registry`` (``_sim_registry.Registry``) and ``data`` (the whole state document).
+an object with ``registry`` (``_sim_registry.Registry``), ``data`` (the whole state document) and
+``restart_service_detached(name)`` (``_sim_host.HostState``'s: Restart-Service through the code path
+win_service uses, returning the error of a failed start instead of raising it).
 
 Adding a twin: one function decorated with ``@twin('<name>', ...)`` declaring the script's ``param``
 block; it returns ``(changed, result)`` (``$Ansible.Changed``, ``$Ansible.Result``) or raises
@@ -27,6 +29,7 @@ import functools
 import hashlib
 import re
 import typing as t
+import urllib.parse
 
 # --- The script and its marker ---------------------------------------------------------------------------
 
@@ -254,7 +257,8 @@ COMMON_PARAMETERS = ('Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'Inform
                      'WarningVariable', 'InformationVariable', 'OutVariable', 'OutBuffer', 'PipelineVariable')
 SHOULD_PROCESS_PARAMETERS = ('WhatIf', 'Confirm')
 INT32 = (-2 ** 31, 2 ** 31 - 1)
-DOTNET_TYPES = {'int': 'System.Int32', 'string': 'System.String', 'string[]': 'System.String[]', 'bool': 'System.Boolean'}
+DOTNET_TYPES = {'int': 'System.Int32', 'string': 'System.String', 'string[]': 'System.String[]', 'bool': 'System.Boolean',
+                'pscredential': 'System.Management.Automation.PSCredential'}
 
 
 def _binding_error(message: str, error_id: str, category: str = 'InvalidArgument',
@@ -309,6 +313,17 @@ def convert_parameter(name: str, type_name: str, value: t.Any) -> t.Any:
         return ps_string(value)
     if type_name == 'int':
         return _to_int(name, value)
+    if type_name == 'pscredential':
+        # Only a PSCredential (sensitive_parameters with username/password) or null binds; without a
+        # [Credential()] attribute PowerShell does not turn a string into one.
+        if value is None or isinstance(value, PSCredential):
+            return value
+        kind = {dict: 'System.Collections.Hashtable', SecureString: 'System.Security.SecureString', str: 'System.String',
+                bool: 'System.Boolean', int: 'System.Int32', float: 'System.Double'}.get(type(value), 'System.Object[]')
+        raise _binding_error(
+            f'Cannot process argument transformation on parameter \'{name}\'. Cannot convert the "{ps_string(value)}" value of '
+            f'type "{kind}" to type "{DOTNET_TYPES[type_name]}".', 'ParameterArgumentTransformationError', 'InvalidData',
+            'System.Management.Automation.ParameterBindingArgumentTransformationException')
     if type_name == 'bool':
         if isinstance(value, bool):
             return value
@@ -480,3 +495,149 @@ def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool
         error.changed = False  # the script's first statement
         raise
     return False, result
+
+
+# --- preflight ---------------------------------------------------------------------------------------------
+
+PREFLIGHT_SERVICES = ['ssm', 'ec2messages', 'ssmmessages']
+# preflight.ps1's $dnsLabel, matched as PowerShell's -match does (case-insensitive).
+DNS_LABEL = re.compile(r'[a-z0-9]([a-z0-9-]*[a-z0-9])?', re.IGNORECASE)
+# WebExceptionStatus.ConnectFailure's message: what .NET reports when nothing answers.
+CONNECT_FAILURE = 'Unable to connect to the remote server'
+IMDS_FAILED = ("Cannot determine the AWS region: instance metadata (IMDSv2, http://169.254.169.254) did not answer ({reason}). "
+               "Set ssm_proxy_region to the host's region.")
+IMDS_NO_REGION = ("Cannot determine the AWS region: instance metadata (IMDSv2, http://169.254.169.254) returned no region. "
+                  "Set ssm_proxy_region to the host's region.")
+BAD_PROXY = 'Proxy must be an http://host:port URL without credentials (pass credentials as ProxyCredential).'
+# What the real endpoints answer to GET /.
+ENDPOINT_STATUS = 404
+
+
+def proxy_address(proxy: str) -> str:
+    """``host:port`` of an ``http://host[:port]`` proxy URL (port 80 when absent), as ``network.unreachable_proxies`` lists it.
+
+    preflight.ps1 accepts what ``[Uri]::TryCreate`` makes an absolute ``http`` URI with a host and no user
+    info; urllib's split is close enough for the URLs a caller writes. The value is never echoed.
+    """
+    parts = urllib.parse.urlsplit(proxy.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        raise ScriptError(BAD_PROXY) from None
+    if parts.scheme.casefold() != 'http' or '@' in parts.netloc or not parts.hostname:
+        raise ScriptError(BAD_PROXY)
+    host = f'[{parts.hostname}]' if ':' in parts.hostname else parts.hostname
+    return f'{host}:{port or 80}'
+
+
+def _network(state: t.Any) -> tuple[list[str], bool]:
+    """The ``network`` section: (unreachable proxies folded, direct_blocked)."""
+    network = state.data.get('network') or {}
+    if not isinstance(network, dict):
+        raise MalformedState(f'network: expected an object, got {network!r}')
+    unreachable = network.get('unreachable_proxies') or []
+    if not isinstance(unreachable, list) or not all(isinstance(item, str) for item in unreachable):
+        raise MalformedState(f'network.unreachable_proxies: expected a list of "host:port" strings, got {unreachable!r}')
+    blocked = network.get('direct_blocked', False)
+    if not isinstance(blocked, bool):
+        raise MalformedState(f'network.direct_blocked: expected true or false, got {blocked!r}')
+    return [item.strip().casefold() for item in unreachable], blocked
+
+
+def imds_region(state: t.Any) -> str:
+    """The region instance metadata answers: the state's ``imds.region``; no ``imds`` section = IMDS does not answer."""
+    imds = state.data.get('imds')
+    if imds is None:
+        raise ScriptError(IMDS_FAILED.format(reason=CONNECT_FAILURE))
+    if not isinstance(imds, dict) or not isinstance(imds.get('region', ''), str):
+        raise MalformedState(f'imds: expected {{"region": "<region>"}}, got {imds!r}')
+    region = imds.get('region', '').strip()
+    if not region:
+        raise ScriptError(IMDS_NO_REGION)
+    return region
+
+
+@twin('preflight', should_process=True, Proxy=('string', ''), ProxyCredential=('pscredential', None), Region=('string', ''),
+      Services=('string[]', PREFLIGHT_SERVICES), TimeoutSeconds=('int', 10))
+def preflight(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
+    """plugins/plugin_utils/powershell/preflight.ps1: does the proxy reach the Systems Manager endpoints?
+
+    Region: the parameter, else ``imds.region`` of the state (no ``imds`` section: the script's IMDS
+    error). Through a proxy, every endpoint is unreachable (``Unable to connect to the remote server``)
+    when the proxy's ``host:port`` is in ``network.unreachable_proxies``, else reachable with status 404;
+    without a proxy, unreachable when ``network.direct_blocked`` is true. IMDS is link-local: neither
+    setting affects it. ProxyCredential is accepted and never recorded or returned. Read-only, the same
+    in check mode; ``faults.preflight`` throws after ``$Ansible.Changed = $false``, before any result.
+    """
+    del check_mode
+    try:
+        raise_fault(state, 'preflight')
+        if parameters['TimeoutSeconds'] < 1:
+            raise ScriptError(f"TimeoutSeconds must be at least 1 (got {parameters['TimeoutSeconds']}).")
+        address = proxy_address(parameters['Proxy']) if parameters['Proxy'] else None
+        region, source = parameters['Region'], 'parameter'
+        if not region:
+            region, source = imds_region(state), 'imds'
+        if not DNS_LABEL.fullmatch(region):
+            raise ScriptError(f"Region '{region}' is not an AWS region name such as eu-west-1.")
+        services = parameters['Services'] or []
+        for service in services:
+            if not DNS_LABEL.fullmatch(service):
+                raise ScriptError(f"Service '{service}' is not an endpoint name such as ssm.")
+        unreachable_proxies, direct_blocked = _network(state)
+    except ScriptError as error:
+        error.changed = False  # the script's first statement
+        raise
+    reachable = not direct_blocked if address is None else address.casefold() not in unreachable_proxies
+    domain = 'amazonaws.com.cn' if region.casefold().startswith('cn-') else 'amazonaws.com'
+    endpoints = [{
+        'service': service,
+        'url': f'https://{service}.{region}.{domain}/',
+        'reachable': reachable,
+        'status': ENDPOINT_STATUS if reachable else None,
+        'error': None if reachable else CONNECT_FAILURE,
+    } for service in services]
+    return False, {'region': region, 'region_source': source, 'endpoints': endpoints}
+
+
+# --- restart_agent -----------------------------------------------------------------------------------------
+
+AGENT_SERVICE = 'AmazonSSMAgent'
+RESTART_KEY = 'HKLM:\\SOFTWARE\\ssm.proxy'
+RESTART_VALUE = 'RestartRequestId'
+
+
+@twin('restart_agent', should_process=False, RequestId=('string', ''), DelaySeconds=('int', 3))
+def restart_agent(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
+    """plugins/plugin_utils/powershell/restart_agent.ps1: a detached, once-per-request restart of the agent.
+
+    A RequestId equal to ``HKLM:\\SOFTWARE\\ssm.proxy`` value ``RestartRequestId`` schedules nothing
+    (changed false); otherwise the value is written and the agent restarted AT ONCE through the code
+    path win_service uses (startup block, ``agent.running``, ``faults.agent_start``). Not simulated: the
+    ``DelaySeconds`` wait and the loss of the aws_ssm session. Like the detached process, nobody sees a
+    failed start: the result is ``scheduled: true`` and the agent is left stopped. Never runs in check
+    mode (no SupportsShouldProcess). ``faults.restart_agent`` throws first, with changed true.
+    """
+    del check_mode
+    raise_fault(state, 'restart_agent')
+    request_id, delay = parameters['RequestId'], parameters['DelaySeconds']
+    if not request_id:
+        raise ScriptError('RequestId is required: a value unique to this restart request '
+                          '(a re-run with the same value schedules nothing).')
+    if delay < 0:
+        raise ScriptError(f'DelaySeconds must not be negative (got {delay}).')
+    services = state.data.get('services') or {}
+    name = next((listed for listed in services if listed.casefold() == AGENT_SERVICE.casefold()), None)
+    if name is None:
+        raise ScriptError(f"Cannot find any service with service name '{AGENT_SERVICE}'.",
+                          exception_type='Microsoft.PowerShell.Commands.ServiceCommandException', category='ObjectNotFound',
+                          error_id='NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.GetServiceCommand',
+                          target=AGENT_SERVICE)
+    result = {'request_id': request_id, 'scheduled': False}
+    previous = state.registry.get_value(RESTART_KEY, RESTART_VALUE) if state.registry.key_exists(RESTART_KEY) else None
+    if previous is not None and previous[1].get('type') in ('REG_SZ', 'REG_EXPAND_SZ') and previous[1].get('value') == request_id:
+        return False, result
+    state.registry.set_value(RESTART_KEY, RESTART_VALUE, 'REG_SZ', request_id)
+    state.restart_service_detached(name)
+    result['scheduled'] = True
+    return True, result

@@ -24,6 +24,7 @@ from ansible_collections.ansible.windows.plugins.module_utils._sim_services impo
     depended_by,
     describe,
     find_service,
+    restart_service,
     start_service,
     stop_service,
 )
@@ -130,8 +131,7 @@ def apply_state(module: AnsibleModule, state: HostState, name: str, after: dict[
         return True
     if wanted == 'restarted':
         if not module.check_mode:
-            stop_service(state, name)
-            start_service(state, name)
+            restart_service(state, name)
         return True
     if wanted == 'paused' and current != 'paused':
         if not info['can_pause_and_continue']:

@@ -1,0 +1,347 @@
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The twins of preflight.ps1 and restart_agent.ps1, and the agent-start faults of the state.
+
+Unit tests call the twins with a real ``HostState`` (the object the win_powershell stand-in hands
+them); the integration tests run scenarios/agent_scripts.yml once through tests/sim/playbook with the
+collection's real scripts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import subprocess
+import types
+import typing as t
+
+import pytest
+
+SIM_DIR = pathlib.Path(__file__).resolve().parent
+ROOT = SIM_DIR.parent.parent
+RUNNER = SIM_DIR / 'playbook'
+SERVICE_KEY = 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent'
+RESTART_KEY = 'HKLM:\\SOFTWARE\\ssm.proxy'
+LOG = 'C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log'
+PROXY_ENV = ['https_proxy=http://proxy.corp:3128', 'http_proxy=http://proxy.corp:3128', 'no_proxy=169.254.169.254']
+PROXIED = {'https_proxy': 'http://proxy.corp:3128', 'http_proxy': 'http://proxy.corp:3128', 'no_proxy': '169.254.169.254'}
+EMPTY = {'https_proxy': '', 'http_proxy': '', 'no_proxy': ''}
+CONNECT_FAILURE = 'Unable to connect to the remote server'
+IMDS_FAILED = ("Cannot determine the AWS region: instance metadata (IMDSv2, http://169.254.169.254) did not answer "
+               "(Unable to connect to the remote server). Set ssm_proxy_region to the host's region.")
+
+# A host behind a proxy: no direct internet, instance metadata answers, one proxy that is down.
+STATE: dict[str, t.Any] = {
+    'registry': {SERVICE_KEY: {'Environment': {'type': 'REG_MULTI_SZ', 'value': PROXY_ENV}}},
+    'services': {'AmazonSSMAgent': {'state': 'running', 'start_mode': 'auto'}},
+    'agent': {'version': '3.3.987.0'},
+    'files': {LOG: ''},
+    'imds': {'region': 'eu-west-1'},
+    'network': {'unreachable_proxies': ['dead.corp:3128'], 'direct_blocked': True},
+    'calls': [],
+}
+
+
+def _state(sim_host: types.ModuleType, data: dict[str, t.Any], **changes: t.Any) -> t.Any:
+    """A HostState over a copy of ``data`` with top-level sections replaced (None removes one)."""
+    data = json.loads(json.dumps(dict(data, **changes)))
+    return sim_host.HostState('/nonexistent/state.json', {key: value for key, value in data.items() if value is not None})
+
+
+def _endpoints(region: str, reachable: bool, services: t.Sequence[str] = ('ssm', 'ec2messages', 'ssmmessages'),
+               domain: str = 'amazonaws.com') -> list[dict[str, t.Any]]:
+    return [{'service': service, 'url': f'https://{service}.{region}.{domain}/', 'reachable': reachable,
+             'status': 404 if reachable else None, 'error': None if reachable else CONNECT_FAILURE} for service in services]
+
+
+def _log_blocks(text: str) -> list[list[str]]:
+    """The agent log's startup blocks, each a list of messages (timestamps and levels cut off)."""
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines():
+        blocks[-1].append(line.split(' ', 3)[3])
+        if line.endswith('Starting Core Agent'):
+            blocks.append([])
+    return blocks[:-1]
+
+
+def _variables(block: list[str]) -> dict[str, str]:
+    start = block.index('Proxy environment variables:') + 1
+    return dict(line.split(': ', 1) for line in block[start:start + 3])
+
+
+# --- preflight ------------------------------------------------------------------------------------------------
+
+def test_preflight_region_from_parameter_and_from_imds(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    run = sim_twins.TWINS['preflight']
+    changed, result = run(_state(sim_host, STATE), {'Proxy': 'http://proxy.corp:3128', 'Region': 'us-east-2'}, False)
+    assert changed is False
+    assert result == {'region': 'us-east-2', 'region_source': 'parameter', 'endpoints': _endpoints('us-east-2', True)}
+    changed, result = run(_state(sim_host, STATE), {'Proxy': 'http://proxy.corp:3128'}, True)
+    assert changed is False
+    assert result == {'region': 'eu-west-1', 'region_source': 'imds', 'endpoints': _endpoints('eu-west-1', True)}
+    _changed, result = run(_state(sim_host, STATE), {'Proxy': 'http://proxy.corp:3128', 'Region': 'cn-north-1', 'Services': 'ssm'}, False)
+    assert result['endpoints'] == _endpoints('cn-north-1', True, ['ssm'], 'amazonaws.com.cn')
+
+
+@pytest.mark.parametrize('imds, message', [
+    (None, IMDS_FAILED),
+    ({}, "Cannot determine the AWS region: instance metadata (IMDSv2, http://169.254.169.254) returned no region. "
+         "Set ssm_proxy_region to the host's region."),
+])
+def test_preflight_without_region_or_imds_fails(sim_twins: types.ModuleType, sim_host: types.ModuleType, imds: t.Any,
+                                                message: str) -> None:
+    with pytest.raises(sim_twins.ScriptError) as caught:
+        sim_twins.TWINS['preflight'](_state(sim_host, STATE, imds=imds), {'Proxy': 'http://proxy.corp:3128'}, False)
+    assert caught.value.message == message
+    assert caught.value.changed is False and caught.value.result == {}
+
+
+def test_preflight_network(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    run = sim_twins.TWINS['preflight']
+    state = _state(sim_host, STATE)
+    # host:port compared case-insensitively; the default port of http:// is 80.
+    assert run(state, {'Proxy': 'http://DEAD.corp:3128/'}, False)[1]['endpoints'] == _endpoints('eu-west-1', False)
+    assert run(state, {'Proxy': 'http://dead.corp'}, False)[1]['endpoints'] == _endpoints('eu-west-1', True)
+    assert run(_state(sim_host, STATE, network={'unreachable_proxies': ['dead.corp:80']}), {'Proxy': 'http://dead.corp'},
+               False)[1]['endpoints'] == _endpoints('eu-west-1', False)
+    # Direct: blocked here, open on a host with internet access (no network section at all).
+    assert run(state, {'Proxy': ''}, False)[1]['endpoints'] == _endpoints('eu-west-1', False)
+    assert run(_state(sim_host, STATE, network=None), {}, False)[1]['endpoints'] == _endpoints('eu-west-1', True)
+
+
+def test_preflight_takes_a_credential_and_never_returns_it(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    state = _state(sim_host, STATE)
+    credential = sim_twins.PSCredential('proxyuser', 'S3cret!')
+    _changed, result = sim_twins.TWINS['preflight'](state, {'Proxy': 'http://proxy.corp:3128', 'ProxyCredential': credential}, False)
+    assert result['endpoints'] == _endpoints('eu-west-1', True)
+    assert 'S3cret!' not in json.dumps([result, state.data]) and 'proxyuser' not in json.dumps([result, state.data])
+    # A [PSCredential] parameter takes no plain value (no [Credential()] attribute: no prompt).
+    with pytest.raises(sim_twins.ScriptError, match='Cannot convert the "System.Security.SecureString" value of type '
+                                                    '"System.Security.SecureString" to type "System.Management.Automation.PSCredential"'):
+        sim_twins.TWINS['preflight'](state, {'ProxyCredential': sim_twins.SecureString('S3cret!')}, False)
+
+
+@pytest.mark.parametrize('parameters, message', [
+    ({'Proxy': 'http://user:Hunter2@proxy.corp:3128'}, 'Proxy must be an http://host:port URL without credentials'),
+    ({'Proxy': 'proxy.corp:3128'}, 'Proxy must be an http://host:port URL'),
+    ({'Proxy': 'https://proxy.corp:3128'}, 'Proxy must be an http://host:port URL'),
+    ({'Proxy': 'http://proxy.corp:port'}, 'Proxy must be an http://host:port URL'),
+    ({'Region': 'eu west 1'}, "Region 'eu west 1' is not an AWS region name such as eu-west-1."),
+    ({'Services': ['ssm', 'ssm.messages']}, "Service 'ssm.messages' is not an endpoint name such as ssm."),
+    ({'TimeoutSeconds': 0}, 'TimeoutSeconds must be at least 1 (got 0).'),
+])
+def test_preflight_rejects_bad_parameters(sim_twins: types.ModuleType, sim_host: types.ModuleType, parameters: dict[str, t.Any],
+                                          message: str) -> None:
+    with pytest.raises(sim_twins.ScriptError) as caught:
+        sim_twins.TWINS['preflight'](_state(sim_host, STATE), parameters, False)
+    assert caught.value.message.startswith(message)
+    assert 'Hunter2' not in caught.value.message and caught.value.changed is False
+
+
+def test_preflight_fault_and_malformed_state(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    with pytest.raises(sim_twins.ScriptError) as caught:
+        sim_twins.TWINS['preflight'](_state(sim_host, STATE, faults={'preflight': 'Access is denied.'}), {}, False)
+    assert caught.value.message == 'Access is denied.' and caught.value.changed is False
+    for network in ({'unreachable_proxies': 'dead.corp:3128'}, {'direct_blocked': 'yes'}, ['x']):
+        with pytest.raises(sim_twins.MalformedState, match='network'):
+            sim_twins.TWINS['preflight'](_state(sim_host, STATE, network=network), {}, False)
+    with pytest.raises(sim_twins.MalformedState, match='imds'):
+        sim_twins.TWINS['preflight'](_state(sim_host, STATE, imds='eu-west-1'), {}, False)
+
+
+# --- restart_agent --------------------------------------------------------------------------------------------
+
+def test_restart_agent_once_per_request(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    run = sim_twins.TWINS['restart_agent']
+    state = _state(sim_host, STATE)
+    assert run(state, {'RequestId': 'r1'}, False) == (True, {'request_id': 'r1', 'scheduled': True})
+    assert state.registry.get_value(RESTART_KEY, 'RestartRequestId') == ('RestartRequestId', {'type': 'REG_SZ', 'value': 'r1'})
+    assert state.data['services']['AmazonSSMAgent']['state'] == 'running'
+    assert state.data['agent']['running'] == PROXIED
+    assert len(_log_blocks(state.data['files'][LOG])) == 1
+    # The connection plugin re-runs the same command: nothing happens.
+    assert run(state, {'RequestId': 'r1', 'DelaySeconds': 0}, False) == (False, {'request_id': 'r1', 'scheduled': False})
+    assert len(_log_blocks(state.data['files'][LOG])) == 1
+    # Request ids compare case-sensitively (-ceq).
+    assert run(state, {'RequestId': 'R1'}, False) == (True, {'request_id': 'R1', 'scheduled': True})
+    assert len(_log_blocks(state.data['files'][LOG])) == 2
+
+
+@pytest.mark.parametrize('changes, parameters, message', [
+    ({}, {}, 'RequestId is required: a value unique to this restart request (a re-run with the same value schedules nothing).'),
+    ({}, {'RequestId': 'r1', 'DelaySeconds': -1}, 'DelaySeconds must not be negative (got -1).'),
+    ({'services': {}}, {'RequestId': 'r1'}, "Cannot find any service with service name 'AmazonSSMAgent'."),
+    ({'faults': {'restart_agent': 'Access is denied.'}}, {'RequestId': 'r1'}, 'Access is denied.'),
+])
+def test_restart_agent_failures_change_nothing(sim_twins: types.ModuleType, sim_host: types.ModuleType, changes: dict[str, t.Any],
+                                               parameters: dict[str, t.Any], message: str) -> None:
+    state = _state(sim_host, STATE, **changes)
+    with pytest.raises(sim_twins.ScriptError) as caught:
+        sim_twins.TWINS['restart_agent'](state, parameters, False)
+    assert caught.value.message == message
+    assert caught.value.changed is True and caught.value.result == {}  # thrown before $Ansible.Changed is set
+    assert not state.registry.key_exists(RESTART_KEY) and state.data['files'][LOG] == ''
+
+
+def test_restart_agent_with_a_failing_agent(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    """The detached restart fails unseen: scheduled, and the agent is left stopped; the fault is consumed."""
+    state = _state(sim_host, STATE, faults={'agent_start': 'fails', 'agent_start_faults_remaining': 1})
+    assert sim_twins.TWINS['restart_agent'](state, {'RequestId': 'r1'}, False) == (True, {'request_id': 'r1', 'scheduled': True})
+    assert state.data['services']['AmazonSSMAgent']['state'] == 'stopped'
+    assert state.data['agent']['running'] is None and state.data['files'][LOG] == ''
+    assert state.data['faults']['agent_start_faults_remaining'] == 0
+    sim_twins.TWINS['restart_agent'](state, {'RequestId': 'r2'}, False)
+    assert state.data['services']['AmazonSSMAgent']['state'] == 'running' and state.data['agent']['running'] == PROXIED
+
+
+def test_restart_agent_without_settings(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    state = _state(sim_host, STATE, faults={'agent_start': 'without_settings'})
+    sim_twins.TWINS['restart_agent'](state, {'RequestId': 'r1'}, False)
+    assert state.data['agent']['running'] == EMPTY
+    [block] = _log_blocks(state.data['files'][LOG])
+    assert _variables(block) == EMPTY
+
+
+# --- agent-start faults ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('faults, expected', [
+    ({}, [None, None]),
+    ({'agent_start': 'fails'}, ['fails', 'fails', 'fails']),
+    ({'agent_start': 'fails', 'agent_start_faults_remaining': 2}, ['fails', 'fails', None]),
+    ({'agent_start': 'without_settings', 'agent_start_faults_remaining': 0}, [None]),
+    ({'read_state': 'Access is denied.'}, [None]),
+])
+def test_agent_start_faults_count_down(sim_services: types.ModuleType, sim_host: types.ModuleType, faults: dict[str, t.Any],
+                                       expected: list[t.Optional[str]]) -> None:
+    state = _state(sim_host, STATE, faults=faults)
+    assert [sim_services.take_agent_start_fault(state) for _start in expected] == expected
+
+
+@pytest.mark.parametrize('faults', [{'agent_start': 'crash'}, {'agent_start': 'fails', 'agent_start_faults_remaining': -1},
+                                    {'agent_start': 'fails', 'agent_start_faults_remaining': '1'}])
+def test_malformed_agent_start_faults(sim_services: types.ModuleType, sim_host: types.ModuleType, faults: dict[str, t.Any]) -> None:
+    with pytest.raises(sim_services.StateFormatError, match='faults.agent_start'):
+        sim_services.take_agent_start_fault(_state(sim_host, STATE, faults=faults))
+
+
+def test_failed_start_raises_like_start_service(sim_services: types.ModuleType, sim_host: types.ModuleType) -> None:
+    state = _state(sim_host, STATE, faults={'agent_start': 'fails'})
+    with pytest.raises(sim_services.ServiceError, match=r"^Failed to start service 'Amazon SSM Agent \(AmazonSSMAgent\)'\.$"):
+        sim_services.restart_service(state, 'AmazonSSMAgent')
+    assert state.data['services']['AmazonSSMAgent']['state'] == 'stopped' and state.data['agent']['running'] is None
+    # A disabled service fails before the fault counts.
+    state = _state(sim_host, STATE, faults={'agent_start': 'fails', 'agent_start_faults_remaining': 1},
+                   services={'AmazonSSMAgent': {'state': 'stopped', 'start_mode': 'disabled'}})
+    with pytest.raises(sim_services.ServiceError, match='cannot be started'):
+        sim_services.start_service(state, 'AmazonSSMAgent')
+    assert state.data['faults']['agent_start_faults_remaining'] == 1
+
+
+# --- Through the runner ---------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Run:
+    results: dict[str, dict[str, t.Any]]
+    states: dict[str, dict[str, t.Any]]
+
+
+HOSTS: dict[str, dict[str, t.Any]] = {
+    'proxied': STATE,
+    'no_imds': dict(STATE, imds=None),
+    'fails_once': dict(STATE, faults={'agent_start': 'fails', 'agent_start_faults_remaining': 1}),
+    'always_fails': dict(STATE, faults={'agent_start': 'fails'}),
+    'without_settings': dict(STATE, faults={'agent_start': 'without_settings'}),
+}
+
+
+@pytest.fixture(scope='module')
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Run scenarios/agent_scripts.yml once against five hosts."""
+    work = tmp_path_factory.mktemp('agent_scripts')
+    inventory: dict[str, t.Any] = {'all': {'children': {}}}
+    for host, state in HOSTS.items():
+        document = {key: value for key, value in state.items() if value is not None}
+        (work / f'{host}.json').write_text(json.dumps(document, indent=1), encoding='utf-8')
+        inventory['all']['children'][host] = {'hosts': {f'{host}-host': {'sim_state': str(work / f'{host}.json')}}}
+    (work / 'inventory.json').write_text(json.dumps(inventory), encoding='utf-8')
+    (work / 'results').mkdir()
+    process = subprocess.run(
+        [str(RUNNER), '-i', str(work / 'inventory.json'), str(SIM_DIR / 'scenarios' / 'agent_scripts.yml'),
+         '-e', json.dumps({'results_dir': str(work / 'results'), 'collection_root': str(ROOT)})],
+        cwd=work, env=dict(os.environ, ANSIBLE_NOCOLOR='1', SIM_SEED='7'), capture_output=True, text=True, timeout=300,
+        check=False,
+    )
+    assert process.returncode == 0, process.stdout + process.stderr
+    return Run(
+        results={host: json.loads((work / 'results' / f'{host}-host.json').read_text(encoding='utf-8')) for host in HOSTS},
+        states={host: json.loads((work / f'{host}.json').read_text(encoding='utf-8')) for host in HOSTS},
+    )
+
+
+@pytest.mark.integration
+def test_preflight_through_the_runner(run: Run) -> None:
+    results = run.results['proxied']
+    through_proxy = results['through_proxy']
+    assert through_proxy['changed'] is False and not through_proxy.get('failed')
+    assert through_proxy['result'] == {'region': 'eu-west-1', 'region_source': 'imds', 'endpoints': _endpoints('eu-west-1', True)}
+    dead = results['dead_proxy_check']
+    assert dead['changed'] is False and 'msg' not in dead  # ran in check mode
+    assert dead['result'] == {'region': 'eu-central-1', 'region_source': 'parameter', 'endpoints': _endpoints('eu-central-1', False, ['ssm'])}
+    assert results['direct']['result']['endpoints'] == _endpoints('eu-west-1', False)
+    refused = results['proxy_with_userinfo']
+    assert refused['failed'] is True and refused['changed'] is False
+    assert refused['error'][0]['exception']['message'].startswith('Proxy must be an http://host:port URL without credentials')
+    no_region = run.results['no_imds']['no_region']
+    assert no_region['failed'] is True and no_region['error'][0]['exception']['message'] == IMDS_FAILED
+
+
+@pytest.mark.integration
+def test_preflight_records_no_secret(run: Run) -> None:
+    calls = run.states['proxied']['calls']
+    assert calls[0]['args']['script'].startswith('<script: preflight sha256:')
+    assert calls[0]['args']['sensitive_parameters'] == [{'name': 'ProxyCredential', 'username': 'proxyuser', 'password': '********'}]
+    assert 'S3cret!' not in json.dumps(run.states['proxied']) and 'S3cret!' not in json.dumps(run.results['proxied'])
+
+
+@pytest.mark.integration
+def test_restart_agent_through_the_runner(run: Run) -> None:
+    results = run.results['proxied']
+    assert results['restart']['changed'] is True and results['restart']['result'] == {'request_id': 'r1', 'scheduled': True}
+    assert results['restart_again']['changed'] is False
+    assert results['restart_again']['result'] == {'request_id': 'r1', 'scheduled': False}
+    skipped = results['restart_other_check']
+    assert skipped['changed'] is True and skipped['msg'] == 'skipped, running in check mode'
+    assert results['restart_other']['result'] == {'request_id': 'r2', 'scheduled': True}
+    state = run.states['proxied']
+    assert state['registry'][RESTART_KEY] == {'RestartRequestId': {'type': 'REG_SZ', 'value': 'r2'}}
+    blocks = _log_blocks(state['files'][LOG])
+    assert len(blocks) == 2 and all(_variables(block) == PROXIED for block in blocks)
+    assert state['agent']['running'] == PROXIED and state['services']['AmazonSSMAgent']['state'] == 'running'
+    assert [call.get('check_mode', False) for call in state['calls'][4:]] == [False, False, True, False]
+
+
+@pytest.mark.integration
+def test_win_service_start_faults(run: Run) -> None:
+    failed = run.results['fails_once']['failed_restart']
+    assert failed['failed'] is True and failed['changed'] is False
+    assert failed['msg'] == "Unhandled exception while executing module: Failed to start service 'Amazon SSM Agent (AmazonSSMAgent)'."
+    assert run.results['fails_once']['second_restart']['changed'] is True
+    state = run.states['fails_once']
+    assert state['faults']['agent_start_faults_remaining'] == 0
+    assert len(_log_blocks(state['files'][LOG])) == 1 and state['agent']['running'] == PROXIED
+    assert state['services']['AmazonSSMAgent']['state'] == 'running'
+
+    always = run.results['always_fails']
+    assert always['detached']['changed'] is True and always['detached']['result'] == {'request_id': 'r1', 'scheduled': True}
+    assert always['start']['failed'] is True and 'Failed to start service' in always['start']['msg']
+    state = run.states['always_fails']
+    assert state['services']['AmazonSSMAgent']['state'] == 'stopped' and state['agent']['running'] is None
+    assert state['files'][LOG] == ''
+
+    state = run.states['without_settings']
+    assert run.results['without_settings']['restart']['changed'] is True
+    assert state['agent']['running'] == EMPTY and [_variables(block) for block in _log_blocks(state['files'][LOG])] == [EMPTY]
