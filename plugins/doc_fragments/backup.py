@@ -19,4 +19,3 @@ options:
     type: bool
     default: false
 """
-
