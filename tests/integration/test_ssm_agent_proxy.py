@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ssm_agent_proxy and the configure/reset playbooks end to end on simulated hosts.
+"""ssm_agent_proxy with a restart handler end to end on simulated hosts.
 
 What the integration target cannot do on a real host lives here: a host without the agent, the agent's
 log after a restart, and what every output shows of a password at the highest verbosity.
@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from .conftest import ROOT, output
+from .conftest import output
 
 SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
 PASSWORD = "Pa55:w0rd=S3cret!"
@@ -42,10 +42,14 @@ def test_host_without_agent_fails_clearly_and_only_reads(sim_fleet, tmp_path) ->
     assert [call["module"] for call in fleet.calls("bare")] == ["ansible.windows.win_reg_stat"]
 
 
-def test_configure_restarts_once_and_the_agent_logs_the_new_proxy(sim_fleet) -> None:
+HANDLER = {"name": "Restart the SSM Agent", "ansible.windows.win_service": {"name": "AmazonSSMAgent", "state": "restarted"}}
+
+
+def test_module_with_handler_restarts_once_and_the_agent_logs_the_new_proxy(sim_fleet, tmp_path) -> None:
     fleet = sim_fleet({"win2022": "server2022", "win2019": "server2019"})
-    extra = json.dumps({"ssm_proxy_url": PROXY, "ssm_proxy_no_proxy": [".corp.example.com"]})
-    result = fleet.run(ROOT / "playbooks" / "configure.yml", "-e", extra, "--diff")
+    tasks = [{"name": "set", "ssm.proxy.ssm_agent_proxy": {"proxy": PROXY, "no_proxy": [".corp.example.com"]}, "notify": "Restart the SSM Agent"}]
+    playbook = write_playbook(tmp_path, tasks, [HANDLER])
+    result = fleet.run(playbook, "--diff")
     assert result.returncode == 0, output(result)
     assert "RUNNING HANDLER [Restart the SSM Agent]" in result.stdout
     for host in fleet.hosts:
@@ -59,18 +63,20 @@ def test_configure_restarts_once_and_the_agent_logs_the_new_proxy(sim_fleet) -> 
     assert fleet.registry_value("win2019", SERVICE_KEY, "Environment")[0] == "AWS_REGION=eu-west-1"
 
     logs = {host: fleet.agent_log(host) for host in fleet.hosts}
-    again = fleet.run(ROOT / "playbooks" / "configure.yml", "-e", extra)
+    again = fleet.run(playbook)
     assert again.returncode == 0, output(again)
     assert "changed=0" in again.stdout and "RUNNING HANDLER" not in again.stdout, output(again)
     for host in fleet.hosts:
         assert fleet.agent_log(host) == logs[host]  # no restart
         assert [call["module"] for call in fleet.calls(host)][3:] == ["ansible.windows.win_reg_stat"]
 
-    reset = fleet.run(ROOT / "playbooks" / "reset.yml")
+    reset = fleet.run(write_playbook(tmp_path, [{"name": "reset", "ssm.proxy.ssm_agent_proxy": {"state": "absent"},
+                                                 "notify": "Restart the SSM Agent"}], [HANDLER]))
     assert reset.returncode == 0, output(reset)
     assert fleet.registry_value("win2019", SERVICE_KEY, "Environment") == ["AWS_REGION=eu-west-1"]
     assert fleet.registry_value("win2022", SERVICE_KEY, "Environment") is None
-    assert fleet.agent_log("win2022").rstrip().splitlines()[-5:] != logs["win2022"].rstrip().splitlines()[-5:]
+    newest_block = fleet.agent_log("win2022").rsplit("Proxy environment variables:", 1)[1]
+    assert re.search(r"INFO https_proxy: ?$", newest_block, re.M), newest_block  # restarted without a proxy
 
 
 @pytest.mark.parametrize("mode", [[], ["--check"]], ids=["apply", "check"])
