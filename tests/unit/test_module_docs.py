@@ -21,6 +21,8 @@ from ansible_collections.ssm.proxy.plugins.plugin_utils._action import BACKUP_OP
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
+# Real (controller-side) modules such as ssm_instance_status build an AnsibleModule: validate-modules checks those.
+ACTION_MODULES = [name for name in MODULES if (ROOT / "plugins" / "action" / f"{name}.py").exists()]
 
 
 def documentation(name: str) -> dict:
@@ -55,7 +57,7 @@ def test_modules_found() -> None:
     assert "ssm_agent_proxy" in MODULES
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", ACTION_MODULES)
 def test_documented_options_match_the_argument_spec(name: str) -> None:
     options = documented_options(name)
     spec = argument_spec(name)
@@ -75,6 +77,9 @@ def test_documented_options_match_the_argument_spec(name: str) -> None:
 @pytest.mark.parametrize("name", MODULES)
 def test_ansible_doc_renders(name: str) -> None:
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=f"{ROOT}/.cache/self:{ROOT}/.cache/collections", ANSIBLE_NOCOLOR="1")
+    if name not in ACTION_MODULES:
+        # ansible-core 2.21's ansible-doc imports a real module, and amazon.aws 10's module_utils use a deprecated import.
+        env["ANSIBLE_DEPRECATION_WARNINGS"] = "0"
     ansible_doc = pathlib.Path(sys.executable).with_name("ansible-doc")
     result = subprocess.run([str(ansible_doc), f"ssm.proxy.{name}"], capture_output=True, text=True, env=env, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
