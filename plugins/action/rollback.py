@@ -36,8 +36,17 @@ def build_plan(args: dict[str, t.Any]) -> Plan:
     return Plan(restore=args["state"] == "restored", components=tuple(dict.fromkeys(args["components"])))
 
 
+def discard_all(host: WindowsHost, check_mode: bool) -> dict[str, t.Any]:
+    """Forget every backup in one execution: remove the backup key (what a verified change ends with)."""
+    changed = False if check_mode else host.remove_key(BACKUP_KEY)
+    return {"changed": changed, "restored": [], "discarded": list(COMPONENTS) if changed else [], "values": [],
+            "diff": {"before": f"{BACKUP_KEY}\n" if changed else "", "after": ""}, "warnings": []}
+
+
 def apply(host: WindowsHost, plan: Plan, check_mode: bool) -> dict[str, t.Any]:
     """Read the backups once; restore every saved value with its exact type and bytes, then drop the backup."""
+    if not plan.restore and set(plan.components) == set(COMPONENTS) and not check_mode:
+        return discard_all(host, check_mode)
     backups = host.read_key(BACKUP_KEY)
     found = [name for name in plan.components if backups.get(name) is not None]
     restored_values = []

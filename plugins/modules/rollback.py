@@ -81,7 +81,10 @@ restored:
   elements: str
   sample: [ssm_agent_proxy, winhttp_proxy]
 discarded:
-  description: The components whose backups were removed without restoring them.
+  description:
+    - The components whose backups were removed without restoring them.
+    - Discarding every component removes the whole backup key in one execution, without reading it first; then all
+      components are listed when the key existed.
   returned: success
   type: list
   elements: str

@@ -109,6 +109,9 @@ class WindowsHost(t.Protocol):
     def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
         """Remove a value, keeping the key (win_regedit ``state: absent`` with ``name``)."""
 
+    def remove_key(self, path: str) -> bool:
+        """Remove a key with its values and subkeys (win_regedit ``state: absent`` without ``name``); whether it existed."""
+
 
 def registry_key_from_result(path: str, result: Mapping[str, t.Any]) -> RegistryKey:
     """Build a RegistryKey from win_reg_stat's return (``exists``, ``properties``: {name: {type, value, raw_value}})."""
@@ -212,6 +215,9 @@ class ModuleHost:
     def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
         self._run("ansible.windows.win_regedit", {"path": path, "name": name, "state": "absent"}, sensitive=sensitive)
 
+    def remove_key(self, path: str) -> bool:
+        return bool(self._run("ansible.windows.win_regedit", {"path": path, "state": "absent", "delete_key": True}).get("changed"))
+
 
 class SnapshotHost:
     """A read-only WindowsHost answering from a HostState already read.
@@ -239,3 +245,6 @@ class SnapshotHost:
 
     def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
         raise HostError(f"internal error: a snapshot cannot remove {path}\\{name}")
+
+    def remove_key(self, path: str) -> bool:
+        raise HostError(f"internal error: a snapshot cannot remove {path}")

@@ -37,6 +37,9 @@ class FakeRegistry:
                 return {"changed": False, "exists": False}
             props = {name: {"type": reg_type, "value": value, "raw_value": value} for name, (reg_type, value) in self.keys[path].items()}
             return {"changed": False, "exists": True, "properties": props, "sub_keys": []}
+        if module_name == "ansible.windows.win_regedit" and "name" not in module_args:
+            existed = self.keys.pop(path, None) is not None  # state: absent without name deletes the key
+            return {"changed": existed, "data_changed": False, "data_type_changed": False}
         if module_name == "ansible.windows.win_regedit":
             values = self.keys.setdefault(path, {})
             if module_args["state"] == "absent":

@@ -84,10 +84,23 @@ def test_check_mode_saves_nothing(make_action) -> None:
 def test_discard_forgets_without_restoring(make_action) -> None:
     reg = host()
     make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    reg.calls.clear()
     result = make_action(rollback.ActionModule, reg, {"state": "discarded"}).run(task_vars={})
-    assert result["discarded"] == ["ssm_agent_proxy"] and not result["restored"]
+    assert result["changed"] and not result["restored"]
+    assert modules(reg) == ["win_regedit"] and reg.calls[0]["args"] == {"path": BACKUP_KEY, "state": "absent", "delete_key": True}
     assert reg.keys[SERVICE.lower()]["Environment"][1][-1] == "no_proxy=169.254.169.254,fd00:ec2::254"
-    assert reg.keys[BACKUP_KEY.lower()] == {}
+    assert BACKUP_KEY.lower() not in reg.keys
+    again = make_action(rollback.ActionModule, reg, {"state": "discarded"}).run(task_vars={})
+    assert not again["changed"]
+
+
+def test_discarding_some_components_keeps_the_others(make_action) -> None:
+    reg = host()
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    make_action(winhttp_proxy.ActionModule, reg, {"proxy": "http=new:3128;https=new:3128", "backup": True}).run(task_vars={})
+    result = make_action(rollback.ActionModule, reg, {"state": "discarded", "components": ["winhttp_proxy"]}).run(task_vars={})
+    assert result["discarded"] == ["winhttp_proxy"]
+    assert list(reg.keys[BACKUP_KEY.lower()]) == ["ssm_agent_proxy"]
 
 
 def test_nothing_to_roll_back(make_action) -> None:
