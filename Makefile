@@ -79,6 +79,12 @@ pytest-newest: sim-env
 		SIM_VENV=$(ROOT)/$(VENV_NEWEST) PYTHONPATH=$(ROOT)/$(SELF) \
 		$(VENV_NEWEST)/bin/python -m pytest -q tests/unit tests/integration tests/sim; fi
 
+# The fleet benchmark (bench/run): ssm.proxy against the documented procedure on simulated fleets, ~30 min on
+# 2 cores; not part of `make test`. Sizes etc. through BENCH_* (see bench/run); results in bench/results.
+.PHONY: bench
+bench: sim-env
+	bench/run
+
 # pytest runs last so that the run ends with its summary line.
 test: sanity lint pytest-newest pytest
 

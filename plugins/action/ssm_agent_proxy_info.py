@@ -18,8 +18,8 @@ from ansible.plugins.action import ActionBase
 from ..plugin_utils._backup import BACKUP_KEY
 from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
 from ..plugin_utils._diagnosis import HostFacts, diagnose
-from ..plugin_utils._host import HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
-from ..plugin_utils._proxy import ProxyInputError
+from ..plugin_utils._host import FileTail, HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
+from ..plugin_utils._proxy import ProxyInputError, type_name
 from . import ssm_agent_proxy, winhttp_proxy, wininet_proxy
 
 SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
@@ -60,7 +60,7 @@ def desired_plans(desired: dict[str, t.Any] | None) -> dict[str, t.Any]:
         if options is None:
             continue
         if not isinstance(options, dict):
-            raise ProxyInputError(f"desired.{component}", f"must be a dict of {component} options, got {type(options).__name__}")
+            raise ProxyInputError(f"desired.{component}", f"must be a dict of {component} options, got {type_name(options)}")
         module = SETTINGS_MODULES[component]
         validation = ArgumentSpecValidator(module.ARGUMENT_SPEC).validate(options)
         if validation.error_messages:
@@ -154,6 +154,7 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
     }
     log = state.file(AGENT_LOG)
     result = diagnose(raw, facts, log.content if log.exists else None)
+    result["findings"].extend(log_findings(log, service.exists))
     result["sources"]["winhttp_wow64"] = winhttp_wow64
     result["agent"] = {
         "installed": service.exists,
@@ -172,6 +173,29 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
         if warnings:
             result["warnings"] = warnings
     return result
+
+
+def log_findings(log: FileTail, agent_installed: bool) -> list[dict[str, str]]:
+    """Say why the running values are unknown when the agent's log is missing or cannot be read.
+
+    Without the log nobody can confirm what the running agent uses; an empty ``running`` alone does not
+    tell an operator whether the agent never started or the account may not read its log.
+    """
+    if not agent_installed:
+        return []
+    if log.error:
+        return [{
+            "code": "agent_log_unreadable", "severity": "warning",
+            "message": f"The agent log {log.path} could not be read ({log.error}), so what the running agent uses is unknown; "
+                       "connect as an account that may read %ProgramData%\\Amazon\\SSM\\Logs (an administrator).",
+        }]
+    if not log.exists:
+        return [{
+            "code": "agent_log_missing", "severity": "warning",
+            "message": f"The agent log {log.path} does not exist, so what the running agent uses is unknown: the agent has not "
+                       "started since it was installed, or it logs elsewhere (seelog.xml); restart AmazonSSMAgent and check its log settings.",
+        }]
+    return []
 
 
 def _os_version(key: RegistryKey) -> str | None:

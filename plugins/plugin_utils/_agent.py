@@ -384,10 +384,6 @@ def go_format_mangle(value: str) -> str:
         if i >= len(value):
             out.append("%!(NOVERB)")
             break
-        if value[i] == "%":
-            out.append("%")
-            i += 1
-            continue
         while i < len(value) and value[i] in "+-# 0":
             i += 1
         while i < len(value) and value[i].isdigit():
@@ -399,7 +395,8 @@ def go_format_mangle(value: str) -> str:
         if i >= len(value):
             out.append("%!(NOVERB)")
             break
-        out.append(f"%!{value[i]}(MISSING)")
+        # The verb '%' prints a percent sign whatever width or precision precedes it: '%27%60' logs as '%60'.
+        out.append("%" if value[i] == "%" else f"%!{value[i]}(MISSING)")
         i += 1
     return "".join(out)
 

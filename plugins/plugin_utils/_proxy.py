@@ -81,6 +81,14 @@ class ProxyUrl:
         return f"{self.scheme}://{self._userinfo(password)}{self._netloc()}"
 
 
+def type_name(value: object) -> str:
+    """The YAML/JSON name of a value's type for messages (ansible-core 2.19 wraps values in tagged subclasses)."""
+    for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (dict, "dict"), (list, "list")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
 def redact(text: str) -> str:
     """Replace the password of every ``user:password@`` in ``text`` (URLs, Environment lines, messages)."""
     return _URL_PASSWORD_RE.sub(lambda m: f"{m.group('prefix')}{REDACTED}@", text)
@@ -157,7 +165,7 @@ def parse_proxy_url(option: str, value: str, username: str | None = None, passwo
     spliced into a URL; they are refused when the URL carries its own credentials.
     """
     if not isinstance(value, str):
-        raise ProxyInputError(option, f"must be a string, got {type(value).__name__}")
+        raise ProxyInputError(option, f"must be a string, got {type_name(value)}")
     shown = value
     _check_characters(option, value, shown)
     bad = sorted(set(value) & _FORBIDDEN_URL_CHARS)
@@ -194,11 +202,24 @@ def _split_host_port(option: str, hostport: str, shown: str) -> tuple[str, int |
         port_text = port_part[1:] if port_part else None
     else:
         if hostport.count(":") > 1:
-            raise ProxyInputError(option, f"'{redact(shown)}' has an IPv6 address without brackets; write http://[address]:port")
+            if _is_ipv6_with_optional_port(hostport):
+                raise ProxyInputError(option, f"'{redact(shown)}' has an IPv6 address without brackets; write http://[address]:port")
+            raise ProxyInputError(option, f"'{redact(shown)}' has more than one ':' after the host; write host:port (an IPv6 address in brackets)")
         host, colon, port_text_raw = hostport.partition(":")
         port_text = port_text_raw if colon else None
     port = None if port_text is None else validate_port(option, port_text, shown)
     return host, port
+
+
+def _is_ipv6_with_optional_port(text: str) -> bool:
+    """Whether ``text`` is an IPv6 address, or one followed by ``:port`` (the forms that need brackets)."""
+    for candidate in (text, text.rpartition(":")[0]):
+        try:
+            ipaddress.IPv6Address(candidate)
+            return True
+        except ValueError:
+            continue
+    return False
 
 
 def _ie_wildcard_hint(entry: str) -> str:
@@ -227,6 +248,8 @@ def normalise_bypass_entry(option: str, entry: str) -> str:
         return value
     if value in ("<local>", "<-loopback>"):
         raise ProxyInputError(option, f"'{entry}' is a WinINet macro that Go ignores; list the host names (localhost and loopback are always bypassed)")
+    if "," in value or ";" in value:
+        raise ProxyInputError(option, f"'{entry}' holds several entries; give one host, domain or CIDR per list item")
     if "*" in value.removeprefix("*."):
         raise ProxyInputError(option, f"'{entry}' is an IE-style wildcard that Go never matches; {_ie_wildcard_hint(value)}")
     if "/" in value:
@@ -239,7 +262,9 @@ def normalise_bypass_entry(option: str, entry: str) -> str:
     except ValueError:
         pass
     if value.startswith("["):
-        host, _sep, port_part = value.partition("]")
+        host, bracket, port_part = value.partition("]")
+        if not bracket:
+            raise ProxyInputError(option, f"'{entry}' is missing the closing ']' of the IPv6 address; write it without brackets")
         address = host[1:]
         try:
             ipaddress.IPv6Address(address)

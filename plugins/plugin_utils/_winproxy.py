@@ -22,7 +22,7 @@ import re
 import typing as t
 from collections.abc import Mapping, Sequence
 
-from ._proxy import IMDS_ADDRESSES, ProxyInputError, parse_proxy_url, redact, validate_host, validate_port
+from ._proxy import IMDS_ADDRESSES, ProxyInputError, parse_proxy_url, redact, type_name, validate_host, validate_port
 
 # Schemes of a per-scheme proxy list (WinINet and the upstream win_http_proxy / win_inet_proxy accept these).
 PROXY_SCHEMES = ("http", "https", "ftp", "socks")
@@ -51,7 +51,7 @@ def proxy_server(option: str, value: t.Any) -> str:
     for them), so ``user:password@`` is refused rather than stored where every reader ignores it.
     """
     if not isinstance(value, str):
-        raise ProxyInputError(option, f"must be a string such as proxy.example.com:3128, got {type(value).__name__}")
+        raise ProxyInputError(option, f"must be a string such as proxy.example.com:3128, got {type_name(value)}")
     url = parse_proxy_url(option, value)
     if url.username is not None:
         raise ProxyInputError(
@@ -90,7 +90,7 @@ def parse_windows_proxy(option: str, value: t.Any, schemes: Sequence[str] = PROX
             raise ProxyInputError(option, "names a scheme twice; give each scheme once")
         return ";".join(f"{scheme}={proxy_server(f'{option}.{scheme}', given[scheme])}" for scheme in schemes if scheme in given)
     if not isinstance(value, str):
-        raise ProxyInputError(option, f"must be a string (host:port or http=h:p;https=h:p) or a dict of scheme: host:port, got {type(value).__name__}")
+        raise ProxyInputError(option, f"must be a string (host:port or http=h:p;https=h:p) or a dict of scheme: host:port, got {type_name(value)}")
     if not value:
         raise ProxyInputError(option, "is empty; give host:port, or use state=absent to remove the proxy")
     if "=" not in value and ";" not in value:

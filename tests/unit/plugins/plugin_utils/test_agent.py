@@ -108,7 +108,7 @@ def test_parse_proxy_settings_drops_invalid_and_warns() -> None:
 @pytest.mark.parametrize(
     ("value", "mangled"),
     [("p%40ss", "p%!s(MISSING)s"), ("100%", "100%!(NOVERB)"), ("a%%b", "a%b"), ("%d", "%!d(MISSING)"), ("plain", "plain"),
-     ("%-08.3f", "%!f(MISSING)")],
+     ("%-08.3f", "%!f(MISSING)"), ("p%40%24s", "p%24s"), ("svc%27%60%3Bx", "svc%60%!B(MISSING)x")],
 )
 def test_go_format_mangle(value: str, mangled: str) -> None:
     assert go_format_mangle(value) == mangled

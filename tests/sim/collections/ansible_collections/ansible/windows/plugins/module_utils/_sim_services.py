@@ -177,6 +177,9 @@ def start_agent(state: t.Any, now: t.Optional[datetime.datetime] = None, without
     inputs = agent.AgentInputs(environment={}) if without_settings else agent.gather_inputs(lookup_key)
     evaluation = agent.set_proxy_config(inputs)
     lines = agent.startup_log_lines(evaluation, version, now or datetime.datetime.now(), agent_rng())
-    state.append_file(agent.AGENT_LOG_PATH, ''.join(line + '\n' for line in lines))
+    faults = state.data.get('faults')
+    # faults.agent_log "not_written": the agent logs elsewhere (a changed seelog.xml) or not at all.
+    if not (isinstance(faults, dict) and faults.get('agent_log') == 'not_written'):
+        state.append_file(agent.AGENT_LOG_PATH, ''.join(line + '\n' for line in lines))
     state.agent['running'] = dict(evaluation.variables)
     return evaluation

@@ -449,8 +449,24 @@ def registry_key_state(registry: t.Any, path: str) -> dict[str, t.Any]:
     return out
 
 
-def file_tail(files: t.Mapping[str, t.Any], path: str, max_bytes: int) -> dict[str, t.Any]:
-    """read_state.ps1's Get-FileTail: the last ``max_bytes`` bytes of the file, decoded as UTF-8."""
+# [System.IO.File]::Open on a file the account may not read: PowerShell wraps .NET's UnauthorizedAccessException.
+ACCESS_DENIED = 'Exception calling "Open" with "4" argument(s): "Access to the path \'{path}\' is denied."'
+
+
+def unreadable_files(state: t.Any) -> list[str]:
+    """``faults.unreadable_files``: files that exist but that the connecting account may not open."""
+    faults = state.data.get('faults') or {}
+    listed = faults.get('unreadable_files', []) if isinstance(faults, dict) else []
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise MalformedState(f'faults.unreadable_files: expected a list of Windows paths, got {listed!r}')
+    return listed
+
+
+def file_tail(files: t.Mapping[str, t.Any], path: str, max_bytes: int, unreadable: t.Sequence[str] = ()) -> dict[str, t.Any]:
+    """read_state.ps1's Get-FileTail: the last ``max_bytes`` bytes of the file, decoded as UTF-8.
+
+    A file in ``unreadable`` exists (Test-Path sees it) but cannot be opened: the script catches the error.
+    """
     if path == '':
         raise _binding_error("Cannot bind argument to parameter 'LiteralPath' because it is an empty string.",
                              'ParameterArgumentValidationErrorEmptyStringNotAllowed,Microsoft.PowerShell.Commands.TestPathCommand',
@@ -460,6 +476,9 @@ def file_tail(files: t.Mapping[str, t.Any], path: str, max_bytes: int) -> dict[s
     if name is None:
         return tail
     tail['exists'] = True
+    if find_file(dict.fromkeys(unreadable), path) is not None:
+        tail['error'] = ACCESS_DENIED.format(path=path)
+        return tail
     text = files[name]
     if not isinstance(text, str):
         raise MalformedState(f'files {name!r}: the content must be a string, got {type(text).__name__}')
@@ -489,7 +508,7 @@ def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool
         files = state.data.get('files') or {}
         result = {
             'registry': [registry_key_state(state.registry, path) for path in parameters['RegistryKeys'] or []],
-            'files': [file_tail(files, path, parameters['TailBytes']) for path in parameters['Files'] or []],
+            'files': [file_tail(files, path, parameters['TailBytes'], unreadable_files(state)) for path in parameters['Files'] or []],
         }
     except ScriptError as error:
         error.changed = False  # the script's first statement

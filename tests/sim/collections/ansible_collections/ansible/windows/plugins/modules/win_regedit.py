@@ -20,10 +20,13 @@ from ansible_collections.ansible.windows.plugins.module_utils._sim_host import H
 from ansible_collections.ansible.windows.plugins.module_utils._sim_registry import (
     REG_TYPES,
     VALUE_KINDS,
-    Registry,
     RegistryError,
+    StateFormatError,
+    _fold,
     expand_environment_strings,
     native_value,
+    print_path,
+    split_path,
 )
 
 VALID_PATH = r'^HK(CC|CR|CU|LM|U):\\'
@@ -210,6 +213,31 @@ def diff_value(reg_type: str, value: t.Any) -> dict[str, t.Any]:
 
 # --- State changes -----------------------------------------------------------------------------------------
 
+def deny_write(module: AnsibleModule, state: HostState, path: str, name: str, verb: str, outcome: 'Outcome') -> None:
+    """Fail as SetValue/DeleteValue does when Windows refuses the write (``faults.registry_write_denied``).
+
+    Entries are ``<key path>\\<value name>``, matched as the registry matches (case-insensitive,
+    ``HKU:\\.DEFAULT`` is ``S-1-5-18``). The real module catches the exception and reports
+    ``failed to <verb> registry property '<name>' at <path>: <message>``; .NET's message for
+    ERROR_ACCESS_DENIED from RegSetValueEx/RegDeleteValue is ``Access to the registry key '<key>' is denied.``
+    Only a write that would happen is refused: an unchanged value is never written, so never denied.
+    """
+    faults = state.data.get('faults') or {}
+    denied = faults.get('registry_write_denied') if isinstance(faults, dict) else None
+    if denied is None:
+        return
+    if not isinstance(denied, list) or not all(isinstance(entry, str) and '\\' in entry for entry in denied):
+        raise StateFormatError(f'faults.registry_write_denied must be a list of "<key path>\\<value name>" strings, got {denied!r}')
+    hive, parts = split_path(path)
+    wanted = _fold(hive, parts) + (name.casefold(),)
+    for entry in denied:
+        key, _sep, value_name = entry.rpartition('\\')
+        entry_hive, entry_parts = split_path(key)
+        if _fold(entry_hive, entry_parts) + (value_name.casefold(),) == wanted:
+            module.fail_json(msg=f"failed to {verb} registry property '{name}' at {path}: "
+                                 f"Access to the registry key '{print_path(hive, parts)}' is denied.", **outcome.result)
+
+
 class Outcome:
     """The module's result and diff as the PowerShell builds them up."""
 
@@ -219,9 +247,10 @@ class Outcome:
         self.after: t.Any = ''
 
 
-def set_absent(module: AnsibleModule, registry: Registry, path: str, name: t.Optional[str], delete_key: bool,
+def set_absent(module: AnsibleModule, state: HostState, path: str, name: t.Optional[str], delete_key: bool,
                outcome: Outcome) -> None:
     """Set-StateAbsent."""
+    registry = state.registry
     if not registry.key_exists(path):
         return
     if delete_key and not name:
@@ -240,15 +269,17 @@ def set_absent(module: AnsibleModule, registry: Registry, path: str, name: t.Opt
         # This GetValue has no DoNotExpandEnvironmentNames: the diff shows the expanded text.
         value = expand_environment_strings(value, registry.expansion_environment())
     if not module.check_mode:
+        deny_write(module, state, path, stored_name, 'delete', outcome)
         registry.delete_value(path, stored_name)
     outcome.result['changed'] = True
     outcome.before = {path: {name or '': diff_value(entry['type'], value)}}
     outcome.after = {path: {}}
 
 
-def set_present(module: AnsibleModule, registry: Registry, path: str, name: str, data: t.Any, reg_type: str,
+def set_present(module: AnsibleModule, state: HostState, path: str, name: str, data: t.Any, reg_type: str,
                 outcome: Outcome) -> None:
     """Set-StatePresent."""
+    registry = state.registry
     if not registry.key_exists(path):
         if not module.check_mode:
             try:
@@ -268,6 +299,7 @@ def set_present(module: AnsibleModule, registry: Registry, path: str, name: str,
     found = registry.get_value(path, name)
     if found is None:
         if not module.check_mode:
+            deny_write(module, state, path, name, 'create', outcome)
             registry.set_value(path, name, reg_type, data)
         outcome.result['changed'] = True
         outcome.after[path][name] = diff_value(reg_type, data)
@@ -286,6 +318,7 @@ def set_present(module: AnsibleModule, registry: Registry, path: str, name: str,
         outcome.result['data_changed'] = True
     if change:
         if not module.check_mode:
+            deny_write(module, state, path, stored_name, 'change', outcome)
             registry.set_value(path, stored_name, reg_type, data)
         outcome.result['changed'] = True
         outcome.before[path][name] = diff_value(existing_type, existing)
@@ -321,9 +354,9 @@ def regedit(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
         module.fail_json(msg=f'Unhandled exception while executing module: {exc}', **outcome.result)
 
     if params['state'] == 'present':
-        set_present(module, state.registry, path, name or '', data, reg_type, outcome)
+        set_present(module, state, path, name or '', data, reg_type, outcome)
     else:
-        set_absent(module, state.registry, path, name, params['delete_key'], outcome)
+        set_absent(module, state, path, name, params['delete_key'], outcome)
 
     result = dict(outcome.result)
     if module._diff:  # pylint: disable=protected-access
