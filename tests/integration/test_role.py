@@ -125,6 +125,19 @@ def test_detached_restart_path(sim_fleet) -> None:
     assert re.search(rf"https_proxy: {re.escape(PROXY)}$", fleet.agent_log("ssm"), re.M)
 
 
+def test_detached_restart_survives_the_session_dying_under_it(sim_fleet) -> None:
+    state = copy.deepcopy(load_state("server2022"))
+    state["faults"] = {"restart_agent_session_lost": 1}
+    fleet = sim_fleet({"ssm": state})
+    result = fleet.run(CONFIGURE, "-e", VARS, "-e", "ssm_proxy_restart_method=detached")
+    assert result.returncode == 0, output(result)
+    restarts = [call for call in fleet.calls("ssm") if "restart_agent" in str(call["args"].get("script", ""))]
+    assert len(restarts) == 2  # the lost call, then the retry with the same request id
+    assert restarts[0]["args"]["parameters"] == restarts[1]["args"]["parameters"]
+    assert blocks(fleet, "ssm") == 1  # restarted once, not twice
+    assert re.search(rf"https_proxy: {re.escape(PROXY)}$", fleet.agent_log("ssm"), re.M)
+
+
 def test_reset_leaves_a_clean_host(sim_fleet) -> None:
     fleet = sim_fleet({"host": netsh_host()})
     assert fleet.run(CONFIGURE, "-e", VARS).returncode == 0

@@ -659,4 +659,21 @@ def restart_agent(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: b
     state.registry.set_value(RESTART_KEY, RESTART_VALUE, 'REG_SZ', request_id)
     state.restart_service_detached(name)
     result['scheduled'] = True
+    if _session_lost(state):
+        # Over aws_ssm the session worker dies with the agent: the caller sees the command fail although the
+        # restart was scheduled (and here: done). A re-run with the same RequestId must then be a no-op.
+        raise ScriptError('The SSM session was closed before the command returned (the agent it runs in restarted).',
+                          changed=True, result=result)
     return True, result
+
+
+def _session_lost(state: t.Any) -> bool:
+    """``faults.restart_agent_session_lost: N``: the next N restart_agent calls lose their session after the restart."""
+    faults = state.data.get('faults') or {}
+    remaining = faults.get('restart_agent_session_lost', 0) if isinstance(faults, dict) else 0
+    if not isinstance(remaining, int) or isinstance(remaining, bool) or remaining < 0:
+        raise MalformedState(f'faults.restart_agent_session_lost: expected a whole number >= 0, got {remaining!r}')
+    if remaining == 0:
+        return False
+    faults['restart_agent_session_lost'] = remaining - 1
+    return True
