@@ -11,7 +11,7 @@ import typing as t
 
 from ..plugin_utils._action import SettingsAction
 from ..plugin_utils._backup import BACKUP_KEY, decode_backup
-from ..plugin_utils._host import WindowsHost
+from ..plugin_utils._host import HostError, WindowsHost, write_exact
 from ..plugin_utils._proxy import ProxyInputError
 
 COMPONENTS = ("ssm_agent_proxy", "wininet_proxy", "winhttp_proxy")
@@ -39,35 +39,59 @@ def build_plan(args: dict[str, t.Any]) -> Plan:
 def discard_all(host: WindowsHost, check_mode: bool) -> dict[str, t.Any]:
     """Forget every backup in one execution: remove the backup key (what a verified change ends with)."""
     changed = False if check_mode else host.remove_key(BACKUP_KEY)
-    return {"changed": changed, "restored": [], "discarded": list(COMPONENTS) if changed else [], "values": [],
+    return {"changed": changed, "restored": [], "rewritten": [], "discarded": list(COMPONENTS) if changed else [], "values": [],
             "diff": {"before": f"{BACKUP_KEY}\n" if changed else "", "after": ""}, "warnings": []}
 
 
 def apply(host: WindowsHost, plan: Plan, check_mode: bool) -> dict[str, t.Any]:
-    """Read the backups once; restore every saved value with its exact type and bytes, then drop the backup."""
+    """Put every saved value back with its exact type and bytes, then drop the backups that were fully restored.
+
+    The backup names its values; what they hold now is read in one more execution, so that only values
+    that differ are written, and with the sequence win_regedit really writes (write_exact). A value that
+    cannot be written fails the task naming it (never its data), after the others were restored; its
+    backup stays on the host for a later rollback.
+    """
     if not plan.restore and set(plan.components) == set(COMPONENTS) and not check_mode:
         return discard_all(host, check_mode)
     backups = host.read_key(BACKUP_KEY)
     found = [name for name in plan.components if backups.get(name) is not None]
-    restored_values = []
-    if plan.restore:
+    restored_values: list[dict[str, t.Any]] = []
+    failed: dict[str, list[str]] = {}
+    rewritten: list[str] = []
+    if plan.restore and found:
         # Decode everything first: a backup that cannot be read fails the task before anything is written.
         saved = {name: decode_backup(backups.get(name).value, name) for name in found}  # type: ignore[union-attr]
+        paths = list(dict.fromkeys(item.path for items in saved.values() for item in items))
+        current = host.read_state(paths)
         for name in found:
             for item in saved[name]:
                 restored_values.append({"component": name, "path": item.path, "name": item.name, "existed": item.value is not None})
                 if check_mode:
                     continue
-                if item.value is None:
-                    host.remove_value(item.path, item.name, sensitive=True)
-                else:
-                    host.write_value(item.path, item.name, item.value, sensitive=True)
+                try:
+                    if write_exact(host, item.path, item.name, item.value, current.key(item.path).get(item.name), sensitive=True):
+                        rewritten.append(name)
+                except HostError as error:
+                    # The seam's message starts with the module and the value; keep what Windows said.
+                    reason = str(error).split(": ", 1)[-1]
+                    failed.setdefault(name, []).append(f"{item.path}\\{item.name} ({reason})")
     if not check_mode:
         for name in found:
-            host.remove_value(BACKUP_KEY, name, sensitive=True)
+            if name not in failed:
+                host.remove_value(BACKUP_KEY, name, sensitive=True)
+    if failed:
+        restored = [name for name in found if name not in failed]
+        raise HostError(
+            "could not restore " + "; ".join(value for values in failed.values() for value in values)
+            + (f". Restored: {', '.join(restored)}" if restored else ". Nothing else was restored")
+            + f". The saved values of {', '.join(failed)} stay in {BACKUP_KEY} for a later ssm.proxy.rollback."
+        )
     return {
         "changed": bool(found),
         "restored": found if plan.restore else [],
+        # The components whose values differed from the saved ones and were written back (the agent needs a
+        # restart only when its own value was).
+        "rewritten": list(dict.fromkeys(rewritten)),
         "discarded": [] if plan.restore else found,
         "values": restored_values,
         "diff": {"before": "".join(f"{BACKUP_KEY}\\{name}\n" for name in found), "after": ""},

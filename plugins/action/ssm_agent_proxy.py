@@ -15,7 +15,7 @@ import typing as t
 
 from ..plugin_utils._action import SettingsAction
 from ..plugin_utils._environment import PROXY_VARIABLES, read_variables, redact_lines, set_variables
-from ..plugin_utils._host import HostError, RegistryValue, WindowsHost
+from ..plugin_utils._host import HostError, RegistryValue, WindowsHost, write_exact
 from ..plugin_utils._proxy import ProxyInputError, normalise_bypass_list, parse_proxy_url, proxy_warnings, redact, value_warnings
 
 # The SCM merges this REG_MULTI_SZ into the AmazonSSMAgent service's environment at every start.
@@ -123,10 +123,10 @@ def apply(host: WindowsHost, plan: Plan, check_mode: bool) -> dict[str, t.Any]:
     changed = after != before or (existing is not None and existing.type != "REG_MULTI_SZ" and bool(after))
     sensitive = any(redact(line) != line for line in after + before)
     if changed and not check_mode:
-        if after:
-            host.write_value(SERVICE_KEY, ENVIRONMENT_VALUE, RegistryValue("REG_MULTI_SZ", after), sensitive=sensitive)
-        else:
-            host.remove_value(SERVICE_KEY, ENVIRONMENT_VALUE, sensitive=sensitive)
+        # write_exact: a change only in letter case (a password) must reach the registry, which a plain
+        # win_regedit call would skip (it compares REG_MULTI_SZ data case-insensitively).
+        wanted = RegistryValue("REG_MULTI_SZ", after) if after else None
+        write_exact(host, SERVICE_KEY, ENVIRONMENT_VALUE, wanted, existing, sensitive=sensitive)
     return {
         "changed": changed,
         "restart_required": changed,

@@ -15,10 +15,10 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ..plugin_utils._backup import BACKUP_KEY
+from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, RESTART_OUTCOME_VALUE, restart_outcome_finding
 from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
 from ..plugin_utils._diagnosis import HostFacts, diagnose
-from ..plugin_utils._host import FileTail, HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
+from ..plugin_utils._host import OS_KEY, FileTail, HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
 from ..plugin_utils._proxy import ProxyInputError, type_name
 from . import ssm_agent_proxy, winhttp_proxy, wininet_proxy
 
@@ -34,13 +34,12 @@ POLICY_KEY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CurrentVersion\\Int
 MACHINE_INTERNET_KEY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings"
 MACHINE_CONNECTIONS_KEY = MACHINE_INTERNET_KEY + "\\Connections"  # also WinHTTP's native view
 WOW64_CONNECTIONS_KEY = "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections"
-OS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
 AGENT_LOG = "C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log"
 
 KEYS = (
     SERVICE_KEY, EC2CONFIG_KEY, SYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_INTERNET_KEY,
     LOCALSYSTEM_CONNECTIONS_KEY, POLICY_KEY, MACHINE_INTERNET_KEY, MACHINE_CONNECTIONS_KEY, WOW64_CONNECTIONS_KEY, OS_KEY,
-    BACKUP_KEY,
+    COLLECTION_KEY, BACKUP_KEY,
 )
 # The settings modules whose wanted state can be compared with what was read, without another round trip.
 SETTINGS_MODULES = {"ssm_agent_proxy": ssm_agent_proxy, "wininet_proxy": wininet_proxy, "winhttp_proxy": winhttp_proxy}
@@ -153,8 +152,12 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
         "winhttp": winhttp,
     }
     log = state.file(AGENT_LOG)
-    result = diagnose(raw, facts, log.content if log.exists else None)
-    result["findings"].extend(log_findings(log, service.exists))
+    result = diagnose(raw, facts, log.content if log.exists and not log.error else None, log.start)
+    result["findings"].extend(log_findings(log, service.exists, result["running"] is not None))
+    outcome = state.key(COLLECTION_KEY).get(RESTART_OUTCOME_VALUE)
+    finding = restart_outcome_finding(None if outcome is None else outcome.value, (result["running"] or {}).get("logged_at"))
+    if finding:
+        result["findings"].append(finding)
     result["sources"]["winhttp_wow64"] = winhttp_wow64
     result["agent"] = {
         "installed": service.exists,
@@ -169,13 +172,25 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
     result["pending_backups"] = sorted(name for name in backup.values) if backup.exists else []
     if plans is not None:
         result["compliance"], warnings = compliance(state, plans)
-        result["compliant"] = all(result["compliance"].values())
+        # The registry may hold the wanted values while the running agent goes without them (a run stopped
+        # between write and restart, a manual edit, an agent update): such a host needs one restart.
+        result["restart_needed"] = bool(
+            "ssm_agent_proxy" in plans and result["compliance"].get("ssm_agent_proxy") and result["restart_pending"]
+        )
+        result["compliant"] = all(result["compliance"].values()) and not result["restart_needed"]
+        if "ssm_agent_proxy" in plans and service.exists and result["running"] is None:
+            # Unknown is not "wrong": restarting on every run because of it would help nobody.
+            warnings.append(
+                "what the running agent uses is unknown (see the finding " + ", ".join(
+                    finding["code"] for finding in result["findings"] if finding["code"].startswith("agent_log") or finding["code"] == "agent_running_unknown"
+                ) + "); the agent was not restarted for it"
+            )
         if warnings:
-            result["warnings"] = warnings
+            result["warnings"] = list(dict.fromkeys(warnings))
     return result
 
 
-def log_findings(log: FileTail, agent_installed: bool) -> list[dict[str, str]]:
+def log_findings(log: FileTail, agent_installed: bool, block_found: bool = True) -> list[dict[str, str]]:
     """Say why the running values are unknown when the agent's log is missing or cannot be read.
 
     Without the log nobody can confirm what the running agent uses; an empty ``running`` alone does not
@@ -183,6 +198,12 @@ def log_findings(log: FileTail, agent_installed: bool) -> list[dict[str, str]]:
     """
     if not agent_installed:
         return []
+    if log.exists and not log.error and not block_found:
+        return [{
+            "code": "agent_running_unknown", "severity": "warning",
+            "message": f"The agent log {log.path} holds no startup block in its last {len(log.content.encode('utf-8'))} bytes, so what the "
+                       "running agent uses is unknown; restart AmazonSSMAgent (or raise log_tail_bytes) to see it.",
+        }]
     if log.error:
         return [{
             "code": "agent_log_unreadable", "severity": "warning",
@@ -226,4 +247,7 @@ class ActionModule(ActionBase):
         except (HostError, BlobError, ProxyInputError) as error:
             raise AnsibleActionFail(str(error)) from None
         result["changed"] = False
+        # The role follows the check mode of its tasks (--check, or a play/block `check_mode: true`, which
+        # ansible_check_mode does not show) through this value.
+        result["check_mode"] = bool(self._task.check_mode)
         return result

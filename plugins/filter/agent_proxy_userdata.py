@@ -118,8 +118,8 @@ SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
 USER_DATA_TAGS = ("<powershell>", "</powershell>", "<persist>", "</persist>", "<script>", "</script>")
 
 # The merge of ssm.proxy's plugin_utils/_environment.py set_variables(), in PowerShell: a wanted variable replaces
-# its first line (any case of the name), further lines of that name go, new ones are appended, a $null value removes
-# the variable, other lines are kept.
+# its first line (any case of the name) unless that line already holds the wanted value, further lines of that name
+# go, new ones are appended, a $null value removes the variable, other lines are kept.
 _SCRIPT_BODY = r"""$serviceKey = {service_key}
 $service = Get-Service -Name AmazonSSMAgent -ErrorAction SilentlyContinue
 if (-not $service) {{
@@ -136,7 +136,9 @@ foreach ($line in $before) {{
         continue
     }}
     if (-not $placed.ContainsKey($name) -and $null -ne $ssmProxyVariables[$name]) {{
-        $after.Add($name + '=' + $ssmProxyVariables[$name])
+        # A line that already holds the wanted value keeps its bytes (variable names are case-insensitive).
+        if (($line -split '=', 2)[1] -ceq $ssmProxyVariables[$name]) {{ $after.Add($line) }}
+        else {{ $after.Add($name + '=' + $ssmProxyVariables[$name]) }}
     }}
     $placed[$name] = $true
 }}

@@ -125,8 +125,9 @@ sources:
   type: dict
 running:
   description:
-    - The variables the running agent logged at its newest start, with C(logged_at) and C(agent_version); null when the
-      log has no startup block. Values are as logged (a C(%) appears mangled, as in the log).
+    - The variables the running agent logged at its newest start, with C(logged_at), C(agent_version) and C(offset) (the
+      byte offset of that startup block in the log, which tells one start from another); null when the log has no
+      startup block. Values are as logged (a C(%) appears mangled, as in the log).
   returned: success
   type: dict
   sample:
@@ -135,6 +136,7 @@ running:
     no_proxy: 169.254.169.254,fd00:ec2::254
     logged_at: "2024-06-10 09:10:27.9020"
     agent_version: 3.3.987.0
+    offset: 184320
 restart_pending:
   description: Whether the running values differ from RV(effective), so a restart of C(AmazonSSMAgent) would change them; null when unknown.
   returned: success
@@ -145,7 +147,8 @@ findings:
     - "Codes: C(agent_not_installed), C(ec2config_only), C(https_direct), C(imds_not_bypassed), C(ipv6_imds_bracketed),
       C(ie_wildcard_ignored), C(local_macro_ignored), C(pac_or_wpad_ignored), C(https_scheme_proxy), C(credentials_in_log),
       C(percent_mangled_in_log), C(equals_breaks_plugins), C(shadowed), C(environment_conflict), C(environment_needs_reboot),
-      C(windows_2008_agent_limit), C(nano_server)."
+      C(windows_2008_agent_limit), C(nano_server), C(agent_log_missing), C(agent_log_unreadable), C(agent_running_unknown),
+      C(detached_restart_failed)."
   returned: success
   type: list
   elements: dict
@@ -166,8 +169,23 @@ compliance:
     wininet_proxy: false
     winhttp_proxy: true
 compliant:
-  description: Whether every component of O(desired) already matches.
+  description:
+    - Whether every component of O(desired) already matches and, when O(desired) has C(ssm_agent_proxy), the running
+      agent logged the values its registry holds (see RV(restart_needed)).
   returned: when O(desired) is set
+  type: bool
+restart_needed:
+  description:
+    - The registry already holds the wanted C(ssm_agent_proxy) values, but the running agent logged others (it started
+      before they were written); one restart of C(AmazonSSMAgent) converges the host. False when the running values
+      are unknown (log missing or unreadable); a warning says so.
+  returned: when O(desired) is set
+  type: bool
+check_mode:
+  description:
+    - Whether this task ran in check mode, from C(--check) or from a play, block or task C(check_mode) keyword (which
+      C(ansible_check_mode) does not reflect); the role follows it.
+  returned: success
   type: bool
 pending_backups:
   description:

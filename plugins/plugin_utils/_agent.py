@@ -328,6 +328,9 @@ class StartupBlock:
     https_proxy: str | None = None
     no_proxy: str | None = None
     agent_version: str | None = None
+    # Byte offset of the block's first line in the text parsed: with the offset of that text in the file,
+    # it tells one start from another even when two starts log the same second (agents before 3.3.808.0).
+    offset: int = 0
 
     def variables(self) -> dict[str, str | None]:
         return {"http_proxy": self.http_proxy, "https_proxy": self.https_proxy, "no_proxy": self.no_proxy}
@@ -342,13 +345,15 @@ def parse_startup_blocks(text: str) -> list[StartupBlock]:
     """
     blocks: list[dict[str, t.Any]] = []
     current: dict[str, t.Any] | None = None
-    for raw in text.splitlines():
-        match = _LOG_LINE_RE.match(raw.rstrip("\r"))
+    position = 0
+    for line in text.splitlines(keepends=True):
+        offset, position = position, position + len(line.encode("utf-8", errors="surrogatepass"))
+        match = _LOG_LINE_RE.match(line.rstrip("\r\n"))
         if not match:
             continue
         message = match.group("message")
         if message.strip() == "Proxy environment variables:":
-            current = {"logged_at": match.group("time")}
+            current = {"logged_at": match.group("time"), "offset": offset}
             blocks.append(current)
             continue
         if current is None:

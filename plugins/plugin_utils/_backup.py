@@ -20,10 +20,38 @@ import json
 import typing as t
 from collections.abc import Sequence
 
-from ._host import DEFAULT_TAIL_BYTES, HostError, HostState, RegistryKey, RegistryValue, WindowsHost
+from ._host import DEFAULT_TAIL_BYTES, REGEDIT_TYPES, HostError, HostState, RegistryKey, RegistryValue, WindowsHost
 
-BACKUP_KEY = "HKLM:\\SOFTWARE\\ssm.proxy\\Backup"
+# The collection's own key: the backups below it, and what the detached restart (restart_agent.ps1) records.
+COLLECTION_KEY = "HKLM:\\SOFTWARE\\ssm.proxy"
+BACKUP_KEY = COLLECTION_KEY + "\\Backup"
 BACKUP_FORMAT = 1
+# restart_agent.ps1's detached process writes {"request_id", "outcome": "running"|"failed", "time", "message"} here.
+RESTART_OUTCOME_VALUE = "RestartOutcome"
+
+
+def restart_outcome_finding(text: t.Any, started_at: str | None) -> dict[str, str] | None:
+    """A finding for a detached restart that left the agent stopped: nobody saw it fail, so the next read says so.
+
+    ``started_at`` is the time of the agent's newest startup block: an agent started after the failure
+    (by hand, by a later run) makes the old failure history, not a finding. Both times are the host's
+    local time as the agent's log writes it (``yyyy-MM-dd HH:mm:ss``), so they compare as text.
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        outcome = json.loads(text)
+    except ValueError:
+        outcome = {"outcome": "failed", "message": "the recorded outcome is not JSON"}
+    if not isinstance(outcome, dict) or outcome.get("outcome") == "running":
+        return None
+    if started_at and str(outcome.get("time", "")) < started_at:
+        return None
+    return {
+        "code": "detached_restart_failed", "severity": "error",
+        "message": f"The detached restart {outcome.get('request_id', '?')} of AmazonSSMAgent at {outcome.get('time', '?')} did not leave "
+                   f"the agent running ({outcome.get('message') or 'no message'}); start the AmazonSSMAgent service and check its log.",
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +134,13 @@ class BackupHost:
         if backup is None or backup.get(self._component) is None:
             targets = list(dict.fromkeys((path, name) for path, name, _value, _sensitive in self._pending))
             saved = [self._previous(path, name) for path, name in targets]
+            for item in saved:
+                if item.value is not None and item.value.type not in REGEDIT_TYPES:
+                    # A kind win_regedit cannot write (REG_LINK, REG_RESOURCE_LIST, ...) could never be put back.
+                    raise HostError(
+                        f"{item.path}\\{item.name} is {item.value.type}, which the collection cannot write back on rollback; "
+                        "nothing was changed. Inspect the value and remove or fix it by hand"
+                    )
             self._host.write_value(BACKUP_KEY, self._component, RegistryValue("REG_SZ", encode_backup(saved)), sensitive=True)
             self.saved = True
         for path, name, value, sensitive in self._pending:

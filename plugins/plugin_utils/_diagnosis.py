@@ -263,8 +263,12 @@ def _source_dict(value: t.Any) -> dict[str, t.Any] | None:
     return None if value is None else dict(value)
 
 
-def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text: str | None = None) -> dict[str, t.Any]:
-    """What the agent will use at its next start, the sources, the running values and the findings (redacted)."""
+def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text: str | None = None, log_start: int = 0) -> dict[str, t.Any]:
+    """What the agent will use at its next start, the sources, the running values and the findings (redacted).
+
+    ``log_start`` is the byte offset of ``log_text`` in the agent's log: ``running.offset`` is then the
+    offset of the newest startup block in the file, which verification compares to tell a new start.
+    """
     facts = facts or HostFacts()
     environments = {name: environment_mapping(raw.get(name)) for name in ENVIRONMENT_SOURCES}
     wininet = _source_dict(raw.get("wininet"))
@@ -301,7 +305,7 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
         if blocks:
             newest: StartupBlock = blocks[-1]
             running = {**{name: _redact_optional(value) for name, value in newest.variables().items()},
-                       "logged_at": newest.logged_at, "agent_version": newest.agent_version}
+                       "logged_at": newest.logged_at, "agent_version": newest.agent_version, "offset": log_start + newest.offset}
             restart_pending = bool(logged_matches(effective, newest))
     return {
         "effective": {name: redact(value) for name, value in effective.items()},

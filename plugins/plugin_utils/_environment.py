@@ -44,8 +44,11 @@ def set_variables(lines: Sequence[str], wanted: Mapping[str, str | None]) -> lis
     A set variable takes the place of its first line, written with the lowercase name (the agent's plugins
     and ``ssm-cli get-diagnostics`` only know lowercase ``http_proxy``/``no_proxy``, spec §5); further
     lines of the same name in any case are dropped, since which one Windows would use is not defined.
-    Variables new to the block are appended in the order of ``wanted``. All other lines keep their bytes
-    and order.
+    A first line that already holds exactly the wanted value keeps its bytes, whatever the case of its
+    name: Windows and the agent read variable names case-insensitively, so ``HTTP_PROXY=<wanted>`` is
+    already right, and rewriting it would restart the agent for nothing (and win_regedit, which compares
+    REG_MULTI_SZ data case-insensitively, would not even write it). Variables new to the block are
+    appended in the order of ``wanted``. All other lines keep their bytes and order.
     """
     wanted_lower = {name.lower(): value for name, value in wanted.items()}
     placed: set[str] = set()
@@ -57,7 +60,7 @@ def set_variables(lines: Sequence[str], wanted: Mapping[str, str | None]) -> lis
             continue
         value = wanted_lower[name]
         if value is not None and name not in placed:
-            result.append(f"{name}={value}")
+            result.append(line if line.partition("=")[2] == value else f"{name}={value}")
         placed.add(name)
     for name, value in wanted_lower.items():
         if name not in placed and value is not None:

@@ -19,6 +19,8 @@ import pathlib
 import typing as t
 from collections.abc import Iterator, Mapping, Sequence
 
+from ._proxy import redact
+
 # ansible.windows.win_regedit's `type` choices for each REG_* type that win_reg_stat reports.
 REGEDIT_TYPES = {
     "REG_SZ": "string",
@@ -35,10 +37,31 @@ REGEDIT_TYPES = {
 READ_STATE_SCRIPT = pathlib.Path(__file__).parent / "powershell" / "read_state.ps1"
 # Enough for several agent startup blocks: the log is read from its end.
 DEFAULT_TAIL_BYTES = 65536
+# Keys of which only some values are needed: read_state.ps1 returns just those (the OS key also holds
+# DigitalProductId and other blobs nobody here needs, and every value returned costs win_powershell time).
+OS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+VALUE_FILTERS: Mapping[str, Sequence[str]] = {
+    OS_KEY: ("ProductName", "InstallationType", "CurrentMajorVersionNumber", "CurrentMinorVersionNumber", "CurrentVersion", "CurrentBuild"),
+}
 
 
 class HostError(Exception):
     """An upstream module failed on the host; the message names the module and what it said."""
+
+
+class ConstrainedLanguageError(HostError):
+    """The host runs the collection's scripts in PowerShell's ConstrainedLanguage mode (WDAC or AppLocker)."""
+
+
+# What to tell an operator whose host enforces WDAC/AppLocker script rules: win_powershell then runs
+# untrusted scripts in ConstrainedLanguage (win_powershell.ps1 of ansible.windows 3.3.0, ~L595 and ~L761-781),
+# where the .NET calls the collection's scripts make (RegistryKey, FileStream, WebRequest) are refused.
+CONSTRAINED_LANGUAGE_MESSAGE = (
+    "the host runs PowerShell scripts in {mode} mode (Windows Defender Application Control or AppLocker script "
+    "enforcement), where the collection's scripts cannot call the .NET registry, file and web APIs they need; nothing "
+    "was changed. Sign plugins/plugin_utils/powershell/*.ps1 of ssm.proxy with a code-signing certificate the policy "
+    "trusts (Set-AuthenticodeSignature) or allow them in the policy, then run again; see docs/diagnosing.md"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +99,9 @@ class FileTail:
     size: int = 0
     truncated: bool = False
     error: str | None = None
+    # Byte offset of ``content`` in the file: read_state.ps1 starts a cut tail at a line boundary, so a
+    # line's offset in the file is exact and tells one startup block of the agent from another.
+    start: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,6 +161,28 @@ def _failure_message(result: Mapping[str, t.Any]) -> str:
     return "no message"
 
 
+def _target(args: Mapping[str, t.Any]) -> str:
+    """`` for <path>\\<name>`` of a win_regedit call, so a failure names the value (never its data)."""
+    if "path" not in args:
+        return ""
+    return f" for {args['path']}\\{args['name']}" if args.get("name") else f" for {args['path']}"
+
+
+def _safe_message(result: Mapping[str, t.Any], sensitive: bool) -> str:
+    """The failure text, safe to show when the arguments carried credentials.
+
+    win_regedit's own messages name the path, the value name and the .NET exception, never the data
+    (win_regedit.ps1 FailJson calls); only a failed type conversion quotes the value ("Cannot convert
+    value ..."), which the collection's typed data never causes, but such a message is still hidden.
+    """
+    message = _failure_message(result)
+    if not sensitive:
+        return message
+    if "Cannot convert value" in message:
+        return "(the message quotes the value, which may carry credentials: it is hidden)"
+    return redact(message)
+
+
 def _unsigned(reg_type: str, value: t.Any) -> t.Any:
     """.NET's RegistryKey.GetValue returns DWORD/QWORD signed; win_reg_stat reports them unsigned, and so do we."""
     if isinstance(value, int) and value < 0:
@@ -145,21 +193,91 @@ def _unsigned(reg_type: str, value: t.Any) -> t.Any:
     return value
 
 
+def _state_value(prop: Mapping[str, t.Any]) -> RegistryValue:
+    """A value as read_state.ps1 reports it: REG_BINARY/REG_NONE (and kinds win_regedit cannot write) as one hex string.
+
+    One string instead of an array of ints because win_powershell converts every array element on its
+    own (Convert-OutputObject), which costs seconds for a kilobyte on Windows PowerShell 5.1.
+    """
+    reg_type, value = str(prop["type"]), prop["value"]
+    if isinstance(value, str) and reg_type not in ("REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ"):
+        return RegistryValue(type=reg_type, value=list(bytes.fromhex(value)))
+    return RegistryValue(type=reg_type, value=_unsigned(reg_type, value))
+
+
 def host_state_from_result(result: Mapping[str, t.Any]) -> HostState:
-    """Build a HostState from read_state.ps1's ``$Ansible.Result`` (win_powershell's ``result``)."""
+    """Build a HostState from read_state.ps1's ``$Ansible.Result`` (win_powershell's ``result``).
+
+    Refuses a host where the script ran in ConstrainedLanguage (it then reads nothing) and a key that
+    exists but could not be read: taking it for absent would make the modules rewrite what they cannot see.
+    """
+    mode = result.get("language_mode")
+    if mode and mode != "FullLanguage":
+        raise ConstrainedLanguageError(CONSTRAINED_LANGUAGE_MESSAGE.format(mode=mode))
     keys = {}
     for entry in result.get("registry") or []:
-        values = {
-            name: RegistryValue(type=prop["type"], value=_unsigned(prop["type"], prop["value"])) for name, prop in (entry.get("values") or {}).items()
-        }
+        if entry.get("error"):
+            raise HostError(
+                f"{entry['path']} exists but could not be read ({entry['error']}); nothing was changed. "
+                "Connect as an administrator, or give the connecting account read access to that key"
+            )
+        values = {name: _state_value(prop) for name, prop in (entry.get("values") or {}).items()}
         keys[entry["path"].lower()] = RegistryKey(path=entry["path"], exists=bool(entry["exists"]), values=values)
     files = {}
     for entry in result.get("files") or []:
         files[entry["path"].lower()] = FileTail(
             path=entry["path"], exists=bool(entry["exists"]), content=entry.get("content") or "", size=int(entry.get("size") or 0),
-            truncated=bool(entry.get("truncated")), error=entry.get("error"),
+            truncated=bool(entry.get("truncated")), error=entry.get("error"), start=int(entry.get("start") or 0),
         )
     return HostState(keys=keys, files=files)
+
+
+def _regedit_item_equal(left: t.Any, right: t.Any) -> bool:
+    """PowerShell's ``-eq`` as Compare-Object applies it: strings ignore letter case, numbers compare as numbers."""
+    if isinstance(left, str) and isinstance(right, str):
+        return left.casefold() == right.casefold()
+    return bool(left == right)
+
+
+def regedit_sees_change(current: RegistryValue | None, wanted: RegistryValue) -> bool:
+    """Whether a plain ``win_regedit state=present`` call would write ``wanted`` over ``current``.
+
+    win_regedit.ps1 (ansible.windows 3.3.0, Compare-RegistryProperty ~L165-173) writes when the type
+    differs or when Compare-Object finds a difference; Compare-Object ignores letter case, so a change
+    that is only in case (a password, ``%2f`` against ``%2F``) is not written. An empty array on either
+    side is treated as "not seen" too: win_regedit turns ``data: []`` into ``$null`` and writes nothing
+    (~L456-460 and ~L300-304), and what Compare-Object makes of an empty side has changed across
+    PowerShell releases, so the collection never relies on it.
+    """
+    if current is None or current.type != wanted.type:
+        return True
+    if isinstance(current.value, list) or isinstance(wanted.value, list):
+        old, new = list(current.value or []), list(wanted.value or [])
+        if not old or not new:
+            return False
+        return len(old) != len(new) or not all(_regedit_item_equal(a, b) for a, b in zip(old, new))
+    return bool(current.value != wanted.value)
+
+
+def write_exact(host: "WindowsHost", path: str, name: str, wanted: RegistryValue | None, current: RegistryValue | None,
+                sensitive: bool = False) -> bool:
+    """Make ``path\\name`` hold exactly ``wanted`` (None: absent), with upstream module calls that really do it.
+
+    A plain present call is enough when win_regedit sees the change; when it would not (a change only in
+    letter case, an empty multistring on either side) the value is removed first, so that the present
+    call creates it anew, which win_regedit always writes. Returns whether anything was sent.
+    """
+    if wanted is None:
+        if current is None:
+            return False
+        host.remove_value(path, name, sensitive=sensitive)
+        return True
+    if current is not None and current.type == wanted.type and current.value == wanted.value:
+        return False
+    if current is not None and not regedit_sees_change(current, wanted):
+        host.remove_value(path, name, sensitive=sensitive)
+    host.write_value(path, name, wanted, sensitive=sensitive)
+    return True
 
 
 class ModuleHost:
@@ -192,24 +310,34 @@ class ModuleHost:
         with self._no_log(sensitive):
             result = self._action._execute_module(module_name=module, module_args=args, task_vars=self._task_vars)
         if result.get("failed"):
-            message = "(output hidden: the arguments carry credentials)" if sensitive else _failure_message(result)
-            raise HostError(f"{module} failed on the host: {message}")
+            raise HostError(f"{module} failed on the host{_target(args)}: {_safe_message(result, sensitive)}")
         return result
 
     def read_key(self, path: str) -> RegistryKey:
         return registry_key_from_result(path, self._run("ansible.windows.win_reg_stat", {"path": path}))
 
     def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
+        parameters: dict[str, t.Any] = {"RegistryKeys": list(keys), "Files": list(files), "TailBytes": tail_bytes}
+        filters = {path: list(names) for path, names in VALUE_FILTERS.items() if path.lower() in {key.lower() for key in keys}}
+        if filters:
+            parameters["ValueFilter"] = filters
         args = {
             "script": READ_STATE_SCRIPT.read_text(encoding="utf-8"),
-            "parameters": {"RegistryKeys": list(keys), "Files": list(files), "TailBytes": tail_bytes},
+            "parameters": parameters,
             # registry -> key -> values -> value -> list: the default depth of 2 would flatten it to strings.
             "depth": 8,
         }
         return host_state_from_result(self._run("ansible.windows.win_powershell", args).get("result") or {})
 
     def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
-        args = {"path": path, "name": name, "data": value.value, "type": REGEDIT_TYPES[value.type], "state": "present"}
+        if value.type not in REGEDIT_TYPES:
+            raise HostError(f"{path}\\{name} would be written as {value.type}, which win_regedit cannot write; nothing was changed")
+        args = {"path": path, "name": name, "type": REGEDIT_TYPES[value.type], "state": "present"}
+        # An empty multistring must be sent without data: win_regedit turns `data: []` into $null and writes
+        # nothing, while a missing `data` becomes @() and creates an empty value (win_regedit.ps1 ~L452-460).
+        # write_exact() removes an existing value first, so that this call creates it.
+        if not (value.type == "REG_MULTI_SZ" and not value.value):
+            args["data"] = value.value
         self._run("ansible.windows.win_regedit", args, sensitive=sensitive)
 
     def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:

@@ -68,7 +68,8 @@ CASES: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], list[str], str]] = {
         host("server2019", {"registry_write_denied": [f"{SERVICE_KEY}\\Environment"]}), {},
         ["Apply | the agent's own proxy", "failed to change registry property 'Environment'",
          "Access to the registry key 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent' is denied.",
-         "Restored the previous values of ssm_agent_proxy and the agent runs with them again."], "old"),
+         # Nothing of the agent's was written: its value is put back without a restart.
+         "Restored the previous values of ssm_agent_proxy; the agent keeps running with its unchanged settings."], "old"),
     "denied_wininet_half_way": (
         host("server2022", {"registry_write_denied": [f"{WININET_KEY}\\ProxyServer"]}), {},
         ["Apply | LocalSystem's WinINet settings", "failed to create registry property 'ProxyServer'", "is denied.",

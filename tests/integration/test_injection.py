@@ -31,7 +31,9 @@ HOSTILE_USER = "svc'`$(whoami)\";ssm"
 HOSTILE_PAC = "http://wpad.example.com/proxy.pac?a='$(Stop-Computer)'&b=\"`whoami`\";c=$env:PATH"
 FOREIGN_LINE = "LEGACY=\"$(Stop-Computer)\";`whoami`; & 'calc.exe'"
 # Ways a script could turn text into code.
-EVALUATION = re.compile(r"Invoke-Expression|\biex\b|\[scriptblock\]::Create|\.InvokeScript\(|\$ExecutionContext|Add-Type|&\s*\$", re.I)
+# ($ExecutionContext.SessionState.LanguageMode is only read; its InvokeCommand member is what evaluates text.)
+EVALUATION = re.compile(r"Invoke-Expression|\biex\b|\[scriptblock\]::Create|\.InvokeScript\(|\$ExecutionContext\.InvokeCommand|Add-Type|&\s*\$",
+                        re.I)
 
 
 def script_digest(path: pathlib.Path) -> str:
@@ -58,6 +60,15 @@ def test_scripts_take_values_only_through_param(script: pathlib.Path) -> None:
         if re.match(r"\s*\$command\s*=", line):
             spliced = set(re.findall(r"\$(\w+)", line.partition("=")[2]))
             assert spliced <= typed_ints | constants, f"{script.name} builds $command from {spliced - typed_ints - constants}"
+        if "-EncodedCommand" in line:
+            # An encoded script is base64 of UTF-16LE text: nothing in it can break out of the command line.
+            spliced = set(re.findall(r"\$(\w+)", line.partition("=")[2])) - {"powershell", "encoded"}
+            assert not spliced, f"{script.name} splices {spliced} next to an encoded command"
+        if ".Replace('__" in line:
+            # Placeholders of a script run by another process take only [int] parameters and validated strings.
+            spliced = set(re.findall(r"\$(\w+)", line.partition("=")[2])) - {"detached"}
+            validated = set(re.findall(r"if \(\$(\w+) -notmatch '\^\[[^']*\]\{1,\d+\}\$'\)", code))
+            assert spliced <= typed_ints | validated, f"{script.name} fills a script with unvalidated {spliced - typed_ints - validated}"
 
 
 @pytest.mark.integration

@@ -58,11 +58,17 @@ def _endpoints(region: str, reachable: bool, services: t.Sequence[str] = ('ssm',
              'status': 404 if reachable else None, 'error': None if reachable else CONNECT_FAILURE} for service in services]
 
 
+SHUTDOWN_MESSAGES = ('[amazon-ssm-agent] Stopping Core Agent', '[amazon-ssm-agent] Bye.')
+
+
 def _log_blocks(text: str) -> list[list[str]]:
     """The agent log's startup blocks, each a list of messages (timestamps and levels cut off)."""
     blocks: list[list[str]] = [[]]
     for line in text.splitlines():
-        blocks[-1].append(line.split(' ', 3)[3])
+        message = line.split(' ', 3)[3]
+        if message in SHUTDOWN_MESSAGES:  # what a stopping agent logs between two starts
+            continue
+        blocks[-1].append(message)
         if line.endswith('Starting Core Agent'):
             blocks.append([])
     return blocks[:-1]
@@ -172,7 +178,9 @@ def test_restart_agent_once_per_request(sim_twins: types.ModuleType, sim_host: t
 
 
 @pytest.mark.parametrize('changes, parameters, message', [
-    ({}, {}, 'RequestId is required: a value unique to this restart request (a re-run with the same value schedules nothing).'),
+    ({}, {}, "RequestId must be 1 to 128 characters of A-Z a-z 0-9 . _ : / + - unique to this restart request (got '')."),
+    ({}, {'RequestId': "r1'; Stop-Computer; '"},
+     "RequestId must be 1 to 128 characters of A-Z a-z 0-9 . _ : / + - unique to this restart request (got 'r1'; Stop-Computer; '')."),
     ({}, {'RequestId': 'r1', 'DelaySeconds': -1}, 'DelaySeconds must not be negative (got -1).'),
     ({'services': {}}, {'RequestId': 'r1'}, "Cannot find any service with service name 'AmazonSSMAgent'."),
     ({'faults': {'restart_agent': 'Access is denied.'}}, {'RequestId': 'r1'}, 'Access is denied.'),
@@ -183,19 +191,36 @@ def test_restart_agent_failures_change_nothing(sim_twins: types.ModuleType, sim_
     with pytest.raises(sim_twins.ScriptError) as caught:
         sim_twins.TWINS['restart_agent'](state, parameters, False)
     assert caught.value.message == message
-    assert caught.value.changed is True and caught.value.result == {}  # thrown before $Ansible.Changed is set
+    # The script sets $Ansible.Changed = $false first and true only once the restart is scheduled.
+    assert caught.value.changed is False and caught.value.result == {}
     assert not state.registry.key_exists(RESTART_KEY) and state.data['files'][LOG] == ''
 
 
+def _outcome(state: t.Any) -> dict[str, t.Any]:
+    return json.loads(state.registry.get_value(RESTART_KEY, 'RestartOutcome')[1]['value'])
+
+
+def test_restart_agent_retries_a_failed_start_and_records_the_outcome(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    """The detached process starts the service again after a failed restart (three attempts in all)."""
+    state = _state(sim_host, STATE, faults={'agent_start': 'fails', 'agent_start_faults_remaining': 2})
+    assert sim_twins.TWINS['restart_agent'](state, {'RequestId': 'r1'}, False) == (True, {'request_id': 'r1', 'scheduled': True})
+    assert state.data['services']['AmazonSSMAgent']['state'] == 'running' and state.data['agent']['running'] == PROXIED
+    assert state.data['faults']['agent_start_faults_remaining'] == 0
+    assert _outcome(state)['outcome'] == 'running' and _outcome(state)['request_id'] == 'r1'
+
+
 def test_restart_agent_with_a_failing_agent(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
-    """The detached restart fails unseen: scheduled, and the agent is left stopped; the fault is consumed."""
-    state = _state(sim_host, STATE, faults={'agent_start': 'fails', 'agent_start_faults_remaining': 1})
+    """Every attempt fails: the agent is left stopped, and RestartOutcome says so for the next read."""
+    state = _state(sim_host, STATE, faults={'agent_start': 'fails', 'agent_start_faults_remaining': 3})
     assert sim_twins.TWINS['restart_agent'](state, {'RequestId': 'r1'}, False) == (True, {'request_id': 'r1', 'scheduled': True})
     assert state.data['services']['AmazonSSMAgent']['state'] == 'stopped'
     assert state.data['agent']['running'] is None and state.data['files'][LOG] == ''
     assert state.data['faults']['agent_start_faults_remaining'] == 0
+    outcome = _outcome(state)
+    assert outcome['outcome'] == 'failed' and 'Failed to start service' in outcome['message']
     sim_twins.TWINS['restart_agent'](state, {'RequestId': 'r2'}, False)
     assert state.data['services']['AmazonSSMAgent']['state'] == 'running' and state.data['agent']['running'] == PROXIED
+    assert _outcome(state)['outcome'] == 'running'
 
 
 def test_restart_agent_without_settings(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
@@ -317,7 +342,8 @@ def test_restart_agent_through_the_runner(run: Run) -> None:
     assert skipped['changed'] is True and skipped['msg'] == 'skipped, running in check mode'
     assert results['restart_other']['result'] == {'request_id': 'r2', 'scheduled': True}
     state = run.states['proxied']
-    assert state['registry'][RESTART_KEY] == {'RestartRequestId': {'type': 'REG_SZ', 'value': 'r2'}}
+    assert state['registry'][RESTART_KEY]['RestartRequestId'] == {'type': 'REG_SZ', 'value': 'r2'}
+    assert json.loads(state['registry'][RESTART_KEY]['RestartOutcome']['value'])['outcome'] == 'running'
     blocks = _log_blocks(state['files'][LOG])
     assert len(blocks) == 2 and all(_variables(block) == PROXIED for block in blocks)
     assert state['agent']['running'] == PROXIED and state['services']['AmazonSSMAgent']['state'] == 'running'
@@ -345,3 +371,31 @@ def test_win_service_start_faults(run: Run) -> None:
     state = run.states['without_settings']
     assert run.results['without_settings']['restart']['changed'] is True
     assert state['agent']['running'] == EMPTY and [_variables(block) for block in _log_blocks(state['files'][LOG])] == [EMPTY]
+
+
+# --- the agent's timing -----------------------------------------------------------------------------------------
+
+def test_a_stopping_agent_logs_shutdown_lines_and_no_startup_block(sim_services: types.ModuleType, sim_host: types.ModuleType) -> None:
+    """core/app/agent.go Stop: "Stopping Core Agent", "Bye." - the log grows although nothing started."""
+    state = _state(sim_host, STATE)
+    sim_services.start_service(state, 'AmazonSSMAgent')
+    started = state.data['files'][LOG]
+    sim_services.stop_service(state, 'AmazonSSMAgent')
+    grown = state.data['files'][LOG]
+    assert grown.startswith(started) and len(grown) > len(started)
+    assert [line.split(' ', 3)[3] for line in grown[len(started):].splitlines()] == list(SHUTDOWN_MESSAGES)
+    assert len(_log_blocks(grown)) == 1
+
+
+def test_start_delay_holds_the_startup_block_back(sim_services: types.ModuleType, sim_host: types.ModuleType) -> None:
+    """agent.start_delay_executions: the service runs at once, the block reaches the log N executions later."""
+    state = _state(sim_host, STATE, agent={'version': '3.3.987.0', 'start_delay_executions': 2})
+    sim_services.start_service(state, 'AmazonSSMAgent')
+    assert state.data['services']['AmazonSSMAgent']['state'] == 'running' and state.data['agent']['running'] == PROXIED
+    assert state.data['files'][LOG] == ''
+    sim_services.deliver_delayed_startup(state)  # the first execution after the start
+    assert state.data['files'][LOG] == ''
+    sim_services.deliver_delayed_startup(state)  # the second one sees the block
+    assert len(_log_blocks(state.data['files'][LOG])) == 1 and 'pending_startup' not in state.data['agent']
+    with pytest.raises(sim_services.StateFormatError, match='start_delay_executions'):
+        sim_services.start_service(_state(sim_host, STATE, agent={'start_delay_executions': -1}), 'AmazonSSMAgent')

@@ -44,20 +44,21 @@ STATE: dict[str, t.Any] = {
         },
         'HKU:\\.DEFAULT\\Software\\Sim': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}},
     },
-    'files': {LOG: LOG_TEXT, 'C:\\Short.txt': 'short'},
+    'files': {LOG: LOG_TEXT, 'C:\\Short.txt': 'short', 'C:\\Lines.txt': 'a\nb\nc\n'},
     'calls': [],
 }
 
-# read_state.ps1's $Ansible.Result for every value type (REG_DWORD signed, as .NET's GetValue returns it).
+# read_state.ps1's $Ansible.Result for every value type (REG_DWORD signed, as .NET's GetValue returns it;
+# byte arrays as one hex string, as the script's BitConverter conversion gives them).
 VALUES_RESULT = {
     '': {'type': 'REG_SZ', 'value': 'default'},
     'Sz': {'type': 'REG_SZ', 'value': 'text'},
     'Expand': {'type': 'REG_EXPAND_SZ', 'value': '%SystemRoot%\\Temp'},
-    'Bin': {'type': 'REG_BINARY', 'value': [190, 1]},
+    'Bin': {'type': 'REG_BINARY', 'value': 'be01'},
     'Dword': {'type': 'REG_DWORD', 'value': -1},
     'Qword': {'type': 'REG_QWORD', 'value': 1},
     'Multi': {'type': 'REG_MULTI_SZ', 'value': ['a', 'b']},
-    'Nothing': {'type': 'REG_NONE', 'value': []},
+    'Nothing': {'type': 'REG_NONE', 'value': ''},
 }
 
 
@@ -75,34 +76,60 @@ def test_read_state_registry(sim_twins: types.ModuleType, sim_registry: types.Mo
     changed, result = sim_twins.TWINS['read_state'](_state(sim_registry, STATE), {'RegistryKeys': keys}, False)
     assert changed is False
     assert result == {
+        'language_mode': 'FullLanguage',
         'registry': [
-            {'path': keys[0], 'exists': True, 'values': VALUES_RESULT},
-            {'path': keys[1], 'exists': True, 'values': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}}},
-            {'path': keys[2], 'exists': False, 'values': {}},
-            {'path': keys[3], 'exists': True, 'values': {}},  # implied by its child
-            {'path': keys[4], 'exists': False, 'values': {}},  # not HIVE:\ - Get-Item finds nothing
+            {'path': keys[0], 'exists': True, 'values': VALUES_RESULT, 'error': None},
+            {'path': keys[1], 'exists': True, 'values': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}}, 'error': None},
+            {'path': keys[2], 'exists': False, 'values': {}, 'error': None},
+            {'path': keys[3], 'exists': True, 'values': {}, 'error': None},  # implied by its child
+            {'path': keys[4], 'exists': False, 'values': {}, 'error': None},  # not HIVE:\ - no hive to open
         ],
         'files': [],
     }
 
 
-@pytest.mark.parametrize('tail_bytes, size, truncated, content', [
-    (65536, 32, False, LOG_TEXT),
-    (4, 32, True, 'ode\n'),
-    # Cutting into "ü" (two bytes) leaves one continuation byte: one U+FFFD, as UTF8.GetString gives.
-    (9, 32, True, '\ufffdnïcode\n'),
-    (0, 32, True, ''),
+def test_read_state_value_filter_denied_keys_and_other_kinds(sim_twins: types.ModuleType, sim_registry: types.ModuleType) -> None:
+    data = json.loads(json.dumps(STATE))
+    data['registry'][VALUES_KEY]['Link'] = {'type': 'REG_LINK', 'value': '5c00'}
+    data['faults'] = {'registry_read_denied': ['HKU:\\.DEFAULT\\Software\\Sim']}
+    run = sim_twins.TWINS['read_state']
+    # The filter's key matches case-insensitively, its names too (-eq, -contains).
+    parameters = {'RegistryKeys': [VALUES_KEY, 'HKU:\\S-1-5-18\\Software\\Sim'], 'ValueFilter': {VALUES_KEY.upper(): ['sz', 'LINK', 'Absent']}}
+    _changed, result = run(_state(sim_registry, data), parameters, False)
+    assert result['registry'][0]['values'] == {'Sz': {'type': 'REG_SZ', 'value': 'text'}, 'Link': {'type': 'REG_LINK', 'value': '5c00'}}
+    # A key the account may not read exists, with the .NET error and no values; never "absent".
+    assert result['registry'][1] == {'path': 'HKU:\\S-1-5-18\\Software\\Sim', 'exists': True, 'values': {},
+                                     'error': 'Requested registry access is not allowed.'}
+    with pytest.raises(sim_twins.ScriptError, match='Hashtable'):
+        run(_state(sim_registry, STATE), {'ValueFilter': 'Sz'}, False)
+
+
+def test_read_state_in_constrained_language_reads_nothing(sim_twins: types.ModuleType, sim_registry: types.ModuleType) -> None:
+    data = json.loads(json.dumps(STATE))
+    data['powershell'] = {'language_mode': 'ConstrainedLanguage'}
+    assert sim_twins.TWINS['read_state'](_state(sim_registry, data), {'RegistryKeys': [VALUES_KEY], 'Files': [LOG]}, False) == (
+        False, {'language_mode': 'ConstrainedLanguage', 'registry': [], 'files': []})
+
+
+@pytest.mark.parametrize('tail_bytes, size, truncated, start, content', [
+    (65536, 32, False, 0, LOG_TEXT),
+    # A cut tail holds only the lines that start within it: never half a line or half a character.
+    (4, 32, True, 32, ''),
+    (9, 32, True, 32, ''),
+    (23, 32, True, 9, 'line two – ünïcode\n'),  # the cut falls on a line start
+    (24, 32, True, 9, 'line two – ünïcode\n'),
+    (0, 32, True, 32, ''),
 ])
 def test_read_state_file_tail(sim_twins: types.ModuleType, sim_registry: types.ModuleType, tail_bytes: int, size: int,
-                              truncated: bool, content: str) -> None:
+                              truncated: bool, start: int, content: str) -> None:
     assert len(LOG_TEXT.encode('utf-8')) == 32
     _changed, result = sim_twins.TWINS['read_state'](
         _state(sim_registry, STATE), {'Files': [LOG.upper().replace('\\', '/'), 'C:\\Missing.txt'], 'TailBytes': tail_bytes}, True)
     assert result['registry'] == []
     assert result['files'] == [
-        {'path': LOG.upper().replace('\\', '/'), 'exists': True, 'size': size, 'truncated': truncated, 'content': content,
-         'error': None},
-        {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'content': '', 'error': None},
+        {'path': LOG.upper().replace('\\', '/'), 'exists': True, 'size': size, 'truncated': truncated, 'start': start,
+         'content': content, 'error': None},
+        {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'start': 0, 'content': '', 'error': None},
     ]
 
 
@@ -116,11 +143,11 @@ def test_read_state_binds_parameters_as_powershell(sim_twins: types.ModuleType, 
     state = _state(sim_registry, STATE)
     run = sim_twins.TWINS['read_state']
     # Case-insensitive names, unambiguous prefixes, [string[]] from one string, [int] from a string.
-    _changed, result = run(state, {'registrykeys': VALUES_KEY, 'Fil': 'C:\\Short.txt', 'tailbytes': ' 2 '}, False)
+    _changed, result = run(state, {'registrykeys': VALUES_KEY, 'Fil': 'C:\\Lines.txt', 'tailbytes': ' 4 '}, False)
     assert result['registry'][0]['path'] == VALUES_KEY
-    assert result['files'][0]['content'] == 'rt'
-    _changed, result = run(state, {'TailBytes': 2.5, 'Files': ['C:\\Short.txt'], 'WhatIf': True, 'Verbose': True}, False)
-    assert result['files'][0]['content'] == 'rt'  # 2.5 rounds to even
+    assert result['files'][0]['content'] == 'b\nc\n'
+    _changed, result = run(state, {'TailBytes': 3.5, 'Files': ['C:\\Lines.txt'], 'WhatIf': True, 'Verbose': True}, False)
+    assert result['files'][0]['content'] == 'b\nc\n'  # 3.5 rounds to even: 4 (3 would give 'c\n')
     for given, message in [
         ({'Bogus': 1}, "A parameter cannot be found that matches parameter name 'Bogus'."),
         ({'TailBytes': 'lots'}, 'Cannot process argument transformation on parameter \'TailBytes\'. Cannot convert value "lots" '
@@ -236,18 +263,21 @@ def _calls(run: Run, host: str = 'powershell') -> list[dict[str, t.Any]]:
 
 
 EXPECTED_READ = {
+    'language_mode': 'FullLanguage',
     'registry': [
-        {'path': 'hklm:\\software\\sim\\values', 'exists': True, 'values': VALUES_RESULT},
-        {'path': 'HKU:\\S-1-5-18\\Software\\Sim', 'exists': True, 'values': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}}},
-        {'path': 'HKLM:\\SOFTWARE\\Nope', 'exists': False, 'values': {}},
-        {'path': 'HKLM:\\SOFTWARE\\Sim', 'exists': True, 'values': {}},
-        {'path': 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Sim', 'exists': False, 'values': {}},
+        {'path': 'hklm:\\software\\sim\\values', 'exists': True, 'values': VALUES_RESULT, 'error': None},
+        {'path': 'HKU:\\S-1-5-18\\Software\\Sim', 'exists': True, 'values': {'Alias': {'type': 'REG_SZ', 'value': 'localsystem'}},
+         'error': None},
+        {'path': 'HKLM:\\SOFTWARE\\Nope', 'exists': False, 'values': {}, 'error': None},
+        {'path': 'HKLM:\\SOFTWARE\\Sim', 'exists': True, 'values': {}, 'error': None},
+        {'path': 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Sim', 'exists': False, 'values': {}, 'error': None},
     ],
     'files': [
+        # TailBytes 13 cuts into the last line: only lines that start within the tail are returned.
         {'path': 'c:/programdata/amazon/ssm/logs/AMAZON-SSM-AGENT.LOG', 'exists': True, 'size': 32, 'truncated': True,
-         'content': '\ufffd\ufffd ünïcode\n', 'error': None},  # TailBytes 13 cuts into "–" (3 bytes)
-        {'path': 'C:\\Short.txt', 'exists': True, 'size': 5, 'truncated': False, 'content': 'short', 'error': None},
-        {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'content': '', 'error': None},
+         'start': 32, 'content': '', 'error': None},
+        {'path': 'C:\\Short.txt', 'exists': True, 'size': 5, 'truncated': False, 'start': 0, 'content': 'short', 'error': None},
+        {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'start': 0, 'content': '', 'error': None},
     ],
 }
 EMPTY_STREAMS = {'output': [], 'error': [], 'host_out': '', 'host_err': '', 'warning': [], 'verbose': [], 'debug': [], 'information': []}
@@ -275,7 +305,7 @@ def test_too_small_depth_breaks_the_nested_result(run: Run) -> None:
     assert key['exists'] is True and key['values'] == 'System.Collections.Hashtable'
     values = run.results['powershell']['read_depth_4']['result']['registry'][0]['values']
     assert values['Multi'] == {'type': 'REG_MULTI_SZ', 'value': 'a b'}
-    assert values['Bin'] == {'type': 'REG_BINARY', 'value': '190 1'}
+    assert values['Bin'] == {'type': 'REG_BINARY', 'value': 'be01'}
     assert values['Sz'] == {'type': 'REG_SZ', 'value': 'text'}
 
 

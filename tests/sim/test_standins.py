@@ -219,10 +219,16 @@ def test_every_execution_is_recorded(run: Run) -> None:
 
 # --- win_service / win_service_info and the simulated agent -----------------------------------------------------
 
+SHUTDOWN_MESSAGES = ('[amazon-ssm-agent] Stopping Core Agent', '[amazon-ssm-agent] Bye.')
+
+
 def _log_blocks(run: Run) -> list[list[str]]:
     blocks: list[list[str]] = [[]]
     for line in run.states['services']['files'][LOG].splitlines():
-        blocks[-1].append(line.split(' ', 3)[3])
+        message = line.split(' ', 3)[3]
+        if message in SHUTDOWN_MESSAGES:  # what a stopping agent logs between two starts
+            continue
+        blocks[-1].append(message)
         if line.endswith('Starting Core Agent'):
             blocks.append([])
     return blocks[:-1]

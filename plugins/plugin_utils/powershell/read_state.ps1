@@ -2,7 +2,7 @@
 # ssm.proxy script: read_state
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Reads registry keys (every value, unexpanded) and the tails of files in ONE execution, because every
+# Reads registry keys (their values, unexpanded) and the tails of files in ONE execution, because every
 # module execution over WinRM or SSM costs seconds. Sent by the collection's action plugins through
 # ansible.windows.win_powershell; read-only, so it declares SupportsShouldProcess to run in check mode too.
 # Its twin in the simulated host (tests/sim) answers the same parameters with the same result shape.
@@ -10,19 +10,29 @@
 param (
     [string[]]$RegistryKeys = @(),
     [string[]]$Files = @(),
-    [int]$TailBytes = 65536
+    [int]$TailBytes = 65536,
+    # Key path -> the only value names wanted from that key (other keys: every value).
+    [hashtable]$ValueFilter = @{}
 )
 
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
 
-# win_regedit style paths (HKLM:\...) to provider paths that need no PSDrive (HKU: has none by default).
+# Under WDAC/AppLocker enforcement win_powershell runs this script in ConstrainedLanguage, where the .NET
+# calls below are refused ("Method invocation is supported only on core types in this language mode.").
+# Say so before anything else; the controller turns it into a message naming the cause and the fix.
+if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+    $Ansible.Result = @{ language_mode = [string]$ExecutionContext.SessionState.LanguageMode; registry = @(); files = @() }
+    return
+}
+
+# win_regedit style paths (HKLM:\...) to the hives RegistryKey.OpenBaseKey takes.
 $hives = @{
-    HKLM = 'HKEY_LOCAL_MACHINE'
-    HKU = 'HKEY_USERS'
-    HKCU = 'HKEY_CURRENT_USER'
-    HKCR = 'HKEY_CLASSES_ROOT'
-    HKCC = 'HKEY_CURRENT_CONFIG'
+    HKLM = [Microsoft.Win32.RegistryHive]::LocalMachine
+    HKU = [Microsoft.Win32.RegistryHive]::Users
+    HKCU = [Microsoft.Win32.RegistryHive]::CurrentUser
+    HKCR = [Microsoft.Win32.RegistryHive]::ClassesRoot
+    HKCC = [Microsoft.Win32.RegistryHive]::CurrentConfig
 }
 $kindNames = @{
     String = 'REG_SZ'
@@ -31,40 +41,88 @@ $kindNames = @{
     DWord = 'REG_DWORD'
     QWord = 'REG_QWORD'
     Binary = 'REG_BINARY'
-    None = 'REG_NONE'
-    Unknown = 'REG_NONE'
+}
+
+Function Get-UnknownValueKind {
+    # .NET Framework's GetValueKind answers Unknown for REG_NONE and for every kind outside its enum
+    # (REG_LINK, REG_RESOURCE_LIST, ...): reg.exe prints the real one.
+    param ([string]$NativePath, [string]$Name)
+
+    $selector = if ($Name) { @('/v', $Name) } else { @('/ve') }
+    $lines = & "$env:SystemRoot\System32\reg.exe" query $NativePath @selector /reg:64 2>$null
+    foreach ($line in @($lines)) {
+        if ($line -match '\s(REG_[A-Z_]+)(\s|$)') {
+            return $Matches[1]
+        }
+    }
+    'REG_NONE'
 }
 
 Function Get-RegistryKeyState {
-    param ([string]$Path)
+    param ([string]$Path, [string[]]$Names)
 
     $hive, $subKey = $Path -split ':\\', 2
-    $state = @{ path = $Path; exists = $false; values = @{} }
-    $key = Get-Item -LiteralPath "Registry::$($hives[$hive.ToUpperInvariant()])\$subKey" -ErrorAction SilentlyContinue
-    if (-not $key) {
+    $state = @{ path = $Path; exists = $false; values = @{}; error = $null }
+    if (-not $hives.ContainsKey($hive)) {
         return $state
     }
-    $state.exists = $true
-    foreach ($name in $key.GetValueNames()) {
-        $kind = $key.GetValueKind($name).ToString()
-        # DoNotExpandEnvironmentNames: REG_EXPAND_SZ as stored, like win_reg_stat's raw_value.
-        $data = $key.GetValue($name, $null, 'DoNotExpandEnvironmentNames')
-        if ($kind -eq 'Binary') {
-            $data = [int[]]$data
+    # The 64-bit view whatever the bitness of this process: a 32-bit host process would otherwise read
+    # HKLM\SOFTWARE\WOW6432Node instead of the keys the 64-bit agent reads.
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey($hives[$hive], [Microsoft.Win32.RegistryView]::Registry64)
+    try {
+        try {
+            # $null for a missing key; a key the account may not read throws (SecurityException): report it,
+            # never as "absent", or the modules would rewrite what they cannot see.
+            $key = $base.OpenSubKey($subKey, $false)
         }
-        elseif ($kind -eq 'MultiString') {
-            $data = [string[]]$data
+        catch {
+            $state.exists = $true
+            $state.error = $_.Exception.Message
+            return $state
         }
-        $state.values[$name] = @{ type = $kindNames[$kind]; value = $data }
+        if ($null -eq $key) {
+            return $state
+        }
+        $state.exists = $true
+        try {
+            $valueNames = $key.GetValueNames()
+            if ($null -ne $Names) {
+                $valueNames = @($valueNames | Where-Object { $Names -contains $_ })
+            }
+            foreach ($name in $valueNames) {
+                $kind = $key.GetValueKind($name).ToString()
+                # DoNotExpandEnvironmentNames: REG_EXPAND_SZ as stored, like win_reg_stat's raw_value.
+                $data = $key.GetValue($name, $null, 'DoNotExpandEnvironmentNames')
+                if ($kindNames.ContainsKey($kind)) {
+                    $type = $kindNames[$kind]
+                }
+                else {
+                    $type = Get-UnknownValueKind -NativePath $key.Name -Name $name
+                }
+                if ($data -is [byte[]]) {
+                    # One hex string: win_powershell converts every array element separately (seconds per KB on 5.1).
+                    $data = [System.BitConverter]::ToString($data).Replace('-', '').ToLowerInvariant()
+                }
+                elseif ($kind -eq 'MultiString') {
+                    $data = [string[]]$data
+                }
+                $state.values[$name] = @{ type = $type; value = $data }
+            }
+        }
+        finally {
+            $key.Dispose()
+        }
     }
-    $key.Close()
+    finally {
+        $base.Dispose()
+    }
     $state
 }
 
 Function Get-FileTail {
     param ([string]$Path, [int]$MaxBytes)
 
-    $tail = @{ path = $Path; exists = $false; size = 0; truncated = $false; content = ''; error = $null }
+    $tail = @{ path = $Path; exists = $false; size = 0; truncated = $false; start = 0; content = ''; error = $null }
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
         return $tail
     }
@@ -76,8 +134,10 @@ Function Get-FileTail {
             $tail.size = $stream.Length
             $start = [Math]::Max([long]0, $stream.Length - $MaxBytes)
             $tail.truncated = $start -gt 0
-            $null = $stream.Seek($start, 'Begin')
-            $buffer = New-Object -TypeName byte[] -ArgumentList ($stream.Length - $start)
+            # A cut tail is read from one byte earlier, to see whether it starts at a line start.
+            $from = [Math]::Max([long]0, $start - 1)
+            $null = $stream.Seek($from, 'Begin')
+            $buffer = New-Object -TypeName byte[] -ArgumentList ($stream.Length - $from)
             $read = 0
             while ($read -lt $buffer.Length) {
                 $count = $stream.Read($buffer, $read, $buffer.Length - $read)
@@ -86,7 +146,15 @@ Function Get-FileTail {
                 }
                 $read += $count
             }
-            $tail.content = [System.Text.Encoding]::UTF8.GetString($buffer, 0, $read)
+            # A cut tail starts at the first line start from $start on: no half line, no half character, and
+            # the offset of every line in the file is exact (it tells one agent startup block from another).
+            $skip = 0
+            if ($start -gt 0) {
+                $newline = [Array]::IndexOf($buffer, [byte]10, 0, $read)
+                $skip = if ($newline -ge 0) { $newline + 1 } else { $read }
+            }
+            $tail.start = $from + $skip
+            $tail.content = [System.Text.Encoding]::UTF8.GetString($buffer, $skip, $read - $skip)
         }
         finally {
             $stream.Dispose()
@@ -98,7 +166,20 @@ Function Get-FileTail {
     $tail
 }
 
+Function Get-ValueFilter {
+    param ([string]$Path)
+
+    # Registry paths are case-insensitive; the hashtable that carries the filter may not be.
+    foreach ($filterPath in $ValueFilter.Keys) {
+        if ($filterPath -eq $Path) {
+            return , [string[]]@($ValueFilter[$filterPath])
+        }
+    }
+    $null
+}
+
 $Ansible.Result = @{
-    registry = @(foreach ($path in $RegistryKeys) { Get-RegistryKeyState -Path $path })
+    language_mode = 'FullLanguage'
+    registry = @(foreach ($path in $RegistryKeys) { Get-RegistryKeyState -Path $path -Names (Get-ValueFilter -Path $path) })
     files = @(foreach ($path in $Files) { Get-FileTail -Path $path -MaxBytes $TailBytes })
 }

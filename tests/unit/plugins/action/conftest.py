@@ -23,6 +23,8 @@ class FakeRegistry:
         self.keys = {path.lower(): dict(values) for path, values in keys.items()}
         self.files = {path.lower(): content for path, content in (files or {}).items()}
         self.calls: list[dict[str, t.Any]] = []
+        # (lowercase key path, value name) pairs whose writes Windows refuses.
+        self.denied: set[tuple[str, str]] = set()
 
     def snapshot(self) -> dict[str, dict[str, tuple[str, t.Any]]]:
         return copy.deepcopy(self.keys)
@@ -42,10 +44,25 @@ class FakeRegistry:
             return {"changed": existed, "data_changed": False, "data_type_changed": False}
         if module_name == "ansible.windows.win_regedit":
             values = self.keys.setdefault(path, {})
+            if (path, module_args["name"]) in self.denied:
+                return {"failed": True, "msg": f"failed to change registry property '{module_args['name']}' at {module_args['path']}: "
+                                               "Access to the registry key is denied."}
             if module_args["state"] == "absent":
                 existed = values.pop(module_args["name"], None) is not None
                 return {"changed": existed, "data_changed": existed, "data_type_changed": False}
-            values[module_args["name"]] = (REGEDIT_TO_REG[module_args["type"]], module_args["data"])
+            reg_type = REGEDIT_TO_REG[module_args["type"]]
+            data = module_args.get("data")
+            if reg_type == "REG_MULTI_SZ":
+                # win_regedit.ps1: a missing `data` is @(), `data: []` is $null (nothing written), and existing
+                # and new multistrings compare case-insensitively (Compare-Object).
+                if data == []:
+                    return {"changed": False, "data_changed": False, "data_type_changed": False}
+                data = [] if data is None else data
+                old = values.get(module_args["name"])
+                if old is not None and old[0] == reg_type and len(old[1]) == len(data) and old[1] and data and all(
+                        a.casefold() == b.casefold() for a, b in zip(old[1], data)):
+                    return {"changed": False, "data_changed": False, "data_type_changed": False}
+            values[module_args["name"]] = (reg_type, data)
             return {"changed": True, "data_changed": True, "data_type_changed": False}
         return {"failed": True, "msg": f"unexpected module {module_name}"}
 

@@ -50,7 +50,8 @@ def test_backup_then_restore_gives_back_the_exact_values(make_action) -> None:
     reg.calls.clear()
     restored = make_action(rollback.ActionModule, reg, {}).run(task_vars={})
     assert restored["changed"] and restored["restored"] == ["ssm_agent_proxy", "winhttp_proxy"]
-    assert modules(reg)[0] == "win_reg_stat" and all(call["no_log"] for call in reg.calls[1:])
+    # The backups, then what the saved values hold now (one read), then the writes, all with no_log.
+    assert modules(reg)[:2] == ["win_reg_stat", "win_powershell"] and all(call["no_log"] for call in reg.calls[2:])
     after = reg.snapshot()
     after[BACKUP_KEY.lower()] = after.get(BACKUP_KEY.lower(), {})
     assert after.pop(BACKUP_KEY.lower()) == {}
@@ -120,3 +121,37 @@ def test_foreign_backup_value_is_refused_before_any_write(make_action) -> None:
 def test_rollback_takes_no_backup_option(make_action) -> None:
     with pytest.raises(AnsibleActionFail, match="backup"):
         make_action(rollback.ActionModule, host(), {"backup": True}).run(task_vars={})
+
+
+def test_a_value_that_cannot_be_restored_is_named_and_its_backup_kept(make_action) -> None:
+    reg = host()
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    make_action(winhttp_proxy.ActionModule, reg, {"proxy": "http=new:3128;https=new:3128", "backup": True}).run(task_vars={})
+    reg.denied.add((SERVICE.lower(), "Environment"))
+    with pytest.raises(AnsibleActionFail) as caught:
+        make_action(rollback.ActionModule, reg, {}).run(task_vars={})
+    message = str(caught.value)
+    assert f"could not restore {SERVICE}\\Environment (" in message and "Access to the registry key is denied." in message
+    assert "Restored: winhttp_proxy" in message and f"stay in {BACKUP_KEY}" in message
+    assert "old:pw" not in message and "pw@" not in message  # names, never data
+    # The restored component's backup is gone; the other stays for a later rollback.
+    assert set(reg.keys[BACKUP_KEY.lower()]) == {"ssm_agent_proxy"}
+
+
+def test_an_empty_multistring_is_restored_as_exactly_that(make_action) -> None:
+    reg = FakeRegistry({SERVICE: {"Environment": ("REG_MULTI_SZ", [])}})
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    assert reg.keys[SERVICE.lower()]["Environment"][1] != []
+    make_action(rollback.ActionModule, reg, {}).run(task_vars={})
+    # `data: []` would write nothing on a real host: the value is removed and created without data.
+    assert reg.keys[SERVICE.lower()]["Environment"] == ("REG_MULTI_SZ", [])
+    writes = [call["args"] for call in reg.calls if call["module"].endswith("win_regedit") and call["args"].get("name") == "Environment"]
+    assert [args["state"] for args in writes[-2:]] == ["absent", "present"] and "data" not in writes[-1]
+
+
+def test_a_change_only_in_letter_case_is_written(make_action) -> None:
+    reg = FakeRegistry({SERVICE: {"Environment": ("REG_MULTI_SZ", ["https_proxy=http://u:Secret@p:1"])}})
+    result = make_action(ssm_agent_proxy.ActionModule, reg, {"https_proxy": "http://p:1", "proxy_username": "u",
+                                                             "proxy_password": "secret"}).run(task_vars={})
+    assert result["changed"]
+    assert reg.keys[SERVICE.lower()]["Environment"][1][0] == "https_proxy=http://u:secret@p:1"

@@ -65,3 +65,14 @@ def test_foreign_lines_survive_set_and_reset_in_order(foreign: list[str]) -> Non
     assert [line for line in applied if line_name(line) not in WANTED] == foreign
     assert set_variables(applied, WANTED) == applied  # idempotent
     assert set_variables(applied, RESET) == foreign
+
+
+def test_a_line_with_the_wanted_value_keeps_its_name_case() -> None:
+    # Windows and the agent read names case-insensitively: HTTP_PROXY=<wanted> is already right.
+    lines = ["HTTP_PROXY=http://p:3128", "HTTPS_PROXY=http://p:3128", "NO_PROXY=169.254.169.254"]
+    assert set_variables(lines, WANTED) == lines
+
+
+def test_a_value_that_differs_only_in_case_is_rewritten() -> None:
+    lines = ["http_proxy=http://u:Secret@p:3128"]
+    assert set_variables(lines, {"http_proxy": "http://u:secret@p:3128"}) == ["http_proxy=http://u:secret@p:3128"]

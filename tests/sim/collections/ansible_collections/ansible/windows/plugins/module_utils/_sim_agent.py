@@ -721,3 +721,10 @@ def startup_log_lines(evaluation: ProxyEvaluation, version_text: str, now: datet
         stamp = format_timestamp(now + datetime.timedelta(microseconds=300 * index), version)
         lines.append(f'{stamp} {level} {message}')
     return lines
+
+
+def shutdown_log_lines(version: tuple[int, ...], now: datetime.datetime) -> list[str]:
+    """What a stopping agent appends: core/app/agent.go's Stop logs "Stopping Core Agent", then "Bye."."""
+    prefix = '' if version[0] < 3 else '[amazon-ssm-agent] '
+    return [f'{format_timestamp(now + datetime.timedelta(microseconds=300 * index), version)} INFO {prefix}{message}'
+            for index, message in enumerate(('Stopping Core Agent', 'Bye.'))]

@@ -193,6 +193,14 @@ class HostState:
             return str(exc)
         return None
 
+    def start_service_detached(self, name: str) -> t.Optional[str]:
+        """Start-Service run by the detached process after a failed restart; the error message, or None."""
+        try:
+            _sim_services.start_service(self, name)
+        except _sim_services.ServiceError as exc:
+            return str(exc)
+        return None
+
     def record_call(self, module_name: str, args: dict[str, t.Any], check_mode: bool) -> None:
         call: dict[str, t.Any] = {'module': 'ansible.windows.' + module_name, 'args': args}
         if check_mode:
@@ -275,6 +283,8 @@ def run_module(module_name: str, handler: Handler, value_args: t.Sequence[str] =
     with locked_state(path) as state:
         recorded = redact_args(args, spec, value_args, bool(raw.get('_ansible_no_log')))
         state.record_call(module_name, record_args(recorded) if record_args else recorded, bool(raw.get('_ansible_check_mode')))
+        # The agent writes its startup block a while after the service reports running (agent.start_delay_executions).
+        _sim_services.deliver_delayed_startup(state)
         module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **(module_kwargs or {}))
         try:
             result = handler(module, state)

@@ -143,10 +143,51 @@ def take_agent_start_fault(state: t.Any) -> t.Optional[str]:
 
 
 def stop_service(state: t.Any, name: str) -> None:
-    state.services[name]['state'] = 'stopped'
+    """Stop-Service; a running agent logs its shutdown lines first (core/app/agent.go Stop: "Stopping Core Agent", "Bye.")."""
+    record = state.services[name]
+    was_running = record.get('state', 'stopped') == 'running'
+    record['state'] = 'stopped'
     if name.casefold() == AGENT_SERVICE.casefold():
+        # A startup block still held back was written long before the agent could be asked to stop.
+        deliver_delayed_startup(state, force=True)
+        if was_running and state.agent.get('running') is not None:
+            version = agent.parse_version(str(state.agent.get('version', agent.DEFAULT_AGENT_VERSION)))
+            _append_agent_log(state, agent.shutdown_log_lines(version, datetime.datetime.now()))
         # The process and its environment are gone.
         state.agent['running'] = None
+
+
+def _append_agent_log(state: t.Any, lines: t.Sequence[str]) -> None:
+    """Append to the agent log, unless ``faults.agent_log: not_written`` (the agent logs elsewhere or not at all)."""
+    faults = state.data.get('faults')
+    if not (isinstance(faults, dict) and faults.get('agent_log') == 'not_written'):
+        state.append_file(agent.AGENT_LOG_PATH, ''.join(line + '\n' for line in lines))
+
+
+def start_delay(state: t.Any) -> int:
+    """``agent.start_delay_executions``: module executions between the service reporting running and the startup block."""
+    delay = state.agent.get('start_delay_executions', 0)
+    if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+        raise StateFormatError(f'agent.start_delay_executions must be an integer >= 0, got {delay!r}')
+    return delay
+
+
+def deliver_delayed_startup(state: t.Any, force: bool = False) -> None:
+    """Count one module execution against a held-back startup block; write it when its delay is over (or ``force``).
+
+    Called at the start of every module execution on the host: with ``start_delay_executions: N`` the
+    block is in the log for the N-th execution after the one that started the agent, not before.
+    """
+    section = state.data.get('agent')  # not state.agent: a host without the agent keeps its document as it is
+    pending = section.get('pending_startup') if isinstance(section, dict) else None
+    if not isinstance(pending, dict):
+        return
+    remaining = int(pending.get('remaining', 0)) - (0 if force else 1)
+    if remaining > 0 and not force:
+        pending['remaining'] = remaining
+        return
+    del state.agent['pending_startup']
+    _append_agent_log(state, pending.get('lines') or [])
 
 
 def agent_rng() -> random.Random:
@@ -177,9 +218,11 @@ def start_agent(state: t.Any, now: t.Optional[datetime.datetime] = None, without
     inputs = agent.AgentInputs(environment={}) if without_settings else agent.gather_inputs(lookup_key)
     evaluation = agent.set_proxy_config(inputs)
     lines = agent.startup_log_lines(evaluation, version, now or datetime.datetime.now(), agent_rng())
-    faults = state.data.get('faults')
-    # faults.agent_log "not_written": the agent logs elsewhere (a changed seelog.xml) or not at all.
-    if not (isinstance(faults, dict) and faults.get('agent_log') == 'not_written'):
-        state.append_file(agent.AGENT_LOG_PATH, ''.join(line + '\n' for line in lines))
+    delay = start_delay(state)
+    if delay:
+        # The service reports running at once; the block reaches the log only after the agent's own start-up work.
+        state.agent['pending_startup'] = {'remaining': delay, 'lines': lines}
+    else:
+        _append_agent_log(state, lines)
     state.agent['running'] = dict(evaluation.variables)
     return evaluation

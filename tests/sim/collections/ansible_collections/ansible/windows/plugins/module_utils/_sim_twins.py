@@ -25,8 +25,10 @@ block; it returns ``(changed, result)`` (``$Ansible.Changed``, ``$Ansible.Result
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
+import json
 import re
 import typing as t
 import urllib.parse
@@ -258,7 +260,7 @@ COMMON_PARAMETERS = ('Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'Inform
 SHOULD_PROCESS_PARAMETERS = ('WhatIf', 'Confirm')
 INT32 = (-2 ** 31, 2 ** 31 - 1)
 DOTNET_TYPES = {'int': 'System.Int32', 'string': 'System.String', 'string[]': 'System.String[]', 'bool': 'System.Boolean',
-                'pscredential': 'System.Management.Automation.PSCredential'}
+                'pscredential': 'System.Management.Automation.PSCredential', 'hashtable': 'System.Collections.Hashtable'}
 
 
 def _binding_error(message: str, error_id: str, category: str = 'InvalidArgument',
@@ -323,6 +325,14 @@ def convert_parameter(name: str, type_name: str, value: t.Any) -> t.Any:
         raise _binding_error(
             f'Cannot process argument transformation on parameter \'{name}\'. Cannot convert the "{ps_string(value)}" value of '
             f'type "{kind}" to type "{DOTNET_TYPES[type_name]}".', 'ParameterArgumentTransformationError', 'InvalidData',
+            'System.Management.Automation.ParameterBindingArgumentTransformationException')
+    if type_name == 'hashtable':
+        # A [hashtable] parameter takes a dictionary (win_powershell turns a YAML mapping into one) or $null.
+        if value is None or isinstance(value, dict):
+            return value
+        raise _binding_error(
+            f'Cannot process argument transformation on parameter \'{name}\'. Cannot convert the "{ps_string(value)}" value of '
+            f'type "System.String" to type "{DOTNET_TYPES[type_name]}".', 'ParameterArgumentTransformationError', 'InvalidData',
             'System.Management.Automation.ParameterBindingArgumentTransformationException')
     if type_name == 'bool':
         if isinstance(value, bool):
@@ -398,9 +408,13 @@ def find_file(files: t.Mapping[str, t.Any], path: str) -> t.Optional[str]:
     return None
 
 
-# Registry.GetValueKind names, as read_state.ps1 maps them.
+# The value kinds read_state.ps1 reports: the six .NET's GetValueKind names, and for the rest (GetValueKind
+# answers Unknown for REG_NONE and for kinds outside its enum) the kind reg.exe prints.
 REG_TYPES = ('REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_DWORD', 'REG_QWORD', 'REG_BINARY', 'REG_NONE')
+OTHER_KINDS = ('REG_LINK', 'REG_RESOURCE_LIST', 'REG_FULL_RESOURCE_DESCRIPTOR', 'REG_RESOURCE_REQUIREMENTS_LIST', 'REG_DWORD_BIG_ENDIAN')
 HIVES = ('HKLM', 'HKU', 'HKCU', 'HKCR', 'HKCC')
+# RegistryKey.OpenSubKey on a key whose ACL refuses the account read access: .NET's SecurityException.
+READ_DENIED = 'Requested registry access is not allowed.'
 
 
 def _signed(value: int, bits: int) -> int:
@@ -409,12 +423,13 @@ def _signed(value: int, bits: int) -> int:
 
 
 def dotnet_value(entry: t.Any, where: str) -> dict[str, t.Any]:
-    """A state entry as ``$key.GetValue($name, $null, 'DoNotExpandEnvironmentNames')`` returns it, as read_state.ps1 reports it.
+    """A state entry as read_state.ps1 reports it after ``$key.GetValue($name, $null, 'DoNotExpandEnvironmentNames')``.
 
     REG_DWORD/REG_QWORD come back as .NET's signed Int32/Int64 (0xFFFFFFFF is -1; win_reg_stat makes them
-    unsigned, read_state.ps1 does not); REG_BINARY/REG_NONE as a list of ints; REG_EXPAND_SZ unexpanded.
+    unsigned, read_state.ps1 does not); every byte[] (REG_BINARY, REG_NONE and the other kinds) as ONE
+    lowercase hex string, as the script's BitConverter conversion gives it; REG_EXPAND_SZ unexpanded.
     """
-    if not isinstance(entry, dict) or entry.get('type') not in REG_TYPES:
+    if not isinstance(entry, dict) or entry.get('type') not in REG_TYPES + OTHER_KINDS:
         raise MalformedState(f'{where}: expected {{"type": "REG_*", "value": ...}}, got {entry!r}')
     reg_type, value = entry['type'], entry.get('value')
     if reg_type in ('REG_SZ', 'REG_EXPAND_SZ'):
@@ -428,23 +443,48 @@ def dotnet_value(entry: t.Any, where: str) -> dict[str, t.Any]:
             raise MalformedState(f'{where}: {reg_type} value must be an integer, got {value!r}')
         return {'type': reg_type, 'value': _signed(value, 32 if reg_type == 'REG_DWORD' else 64)}
     try:
-        return {'type': reg_type, 'value': list(bytes.fromhex(str(value or '')))}
+        return {'type': reg_type, 'value': bytes.fromhex(str(value or '')).hex()}
     except ValueError:
         raise MalformedState(f'{where}: {reg_type} value {value!r} is not a hex string such as "0a1b"') from None
 
 
-def registry_key_state(registry: t.Any, path: str) -> dict[str, t.Any]:
-    """read_state.ps1's Get-RegistryKeyState: ``{path, exists, values: {name: {type, value}}}``.
+def read_denied_keys(state: t.Any) -> list[str]:
+    """``faults.registry_read_denied``: keys that exist but whose ACL refuses the connecting account read access."""
+    faults = state.data.get('faults') or {}
+    listed = faults.get('registry_read_denied', []) if isinstance(faults, dict) else []
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise MalformedState(f'faults.registry_read_denied: expected a list of key paths, got {listed!r}')
+    return listed
 
-    A path that is not ``<HIVE>:\\...`` with a known hive is not found (``exists: false``), as Get-Item
-    finds nothing under the provider path the script builds from it.
+
+def _value_filter(filters: t.Optional[t.Mapping[str, t.Any]], path: str) -> t.Optional[list[str]]:
+    """Get-ValueFilter: the names wanted from ``path`` (keys compared with -eq, case-insensitively), or None."""
+    for filter_path, names in (filters or {}).items():
+        if str(filter_path).casefold() == path.casefold():
+            return [ps_string(name) for name in (names if isinstance(names, list) else [names])]
+    return None
+
+
+def registry_key_state(registry: t.Any, path: str, names: t.Optional[t.Sequence[str]] = None,
+                       read_denied: t.Sequence[str] = ()) -> dict[str, t.Any]:
+    """read_state.ps1's Get-RegistryKeyState: ``{path, exists, values: {name: {type, value}}, error}``.
+
+    A path whose hive is not one of the five is not found (``exists: false``). A key in ``read_denied``
+    exists but OpenSubKey throws: ``exists: true`` with the .NET message in ``error`` and no values.
+    ``names`` keeps only those values (compared case-insensitively, as -contains does).
     """
-    out: dict[str, t.Any] = {'path': path, 'exists': False, 'values': {}}
+    out: dict[str, t.Any] = {'path': path, 'exists': False, 'values': {}, 'error': None}
     hive, sep, _sub_key = path.partition(':\\')
     if not sep or hive.upper() not in HIVES or not registry.key_exists(path):
         return out
     out['exists'] = True
+    wanted = registry.find_key(path) or path
+    if any(registry.find_key(denied) == wanted for denied in read_denied if registry.key_exists(denied)):
+        out['error'] = READ_DENIED
+        return out
     for name, entry in registry.values(path).items():
+        if names is not None and name.casefold() not in (item.casefold() for item in names):
+            continue
         out['values'][name] = dotnet_value(entry, f'registry {path!r} value {name!r}')
     return out
 
@@ -463,15 +503,16 @@ def unreadable_files(state: t.Any) -> list[str]:
 
 
 def file_tail(files: t.Mapping[str, t.Any], path: str, max_bytes: int, unreadable: t.Sequence[str] = ()) -> dict[str, t.Any]:
-    """read_state.ps1's Get-FileTail: the last ``max_bytes`` bytes of the file, decoded as UTF-8.
+    """read_state.ps1's Get-FileTail: the lines that start within the last ``max_bytes`` bytes of the file, as UTF-8.
 
     A file in ``unreadable`` exists (Test-Path sees it) but cannot be opened: the script catches the error.
+    A cut tail starts at the first line start at or after the cut (``start`` is that offset in the file).
     """
     if path == '':
         raise _binding_error("Cannot bind argument to parameter 'LiteralPath' because it is an empty string.",
                              'ParameterArgumentValidationErrorEmptyStringNotAllowed,Microsoft.PowerShell.Commands.TestPathCommand',
                              'InvalidData')
-    tail: dict[str, t.Any] = {'path': path, 'exists': False, 'size': 0, 'truncated': False, 'content': '', 'error': None}
+    tail: dict[str, t.Any] = {'path': path, 'exists': False, 'size': 0, 'truncated': False, 'start': 0, 'content': '', 'error': None}
     name = find_file(files, path)
     if name is None:
         return tail
@@ -490,24 +531,51 @@ def file_tail(files: t.Mapping[str, t.Any], path: str, max_bytes: int, unreadabl
         # New-Object byte[] with a negative length (TailBytes < 0), caught by the script's catch.
         tail['error'] = 'Exception calling ".ctor" with "1" argument(s): "Arithmetic operation resulted in an overflow."'
         return tail
-    # UTF8.GetString replaces the bytes of a character cut at the start with U+FFFD, one per byte.
-    tail['content'] = data[start:].decode('utf-8', errors='replace')
+    # Read from one byte before a cut, and start after the first line feed of what was read.
+    begin = max(0, start - 1)
+    skip = 0
+    if start > 0:
+        newline = data.find(b'\n', begin)
+        skip = (newline + 1 - begin) if newline >= 0 else len(data) - begin
+    tail['start'] = begin + skip
+    tail['content'] = data[begin + skip:].decode('utf-8', errors='replace')
     return tail
 
 
-@twin('read_state', should_process=True, RegistryKeys=('string[]', []), Files=('string[]', []), TailBytes=('int', 65536))
+def language_mode(state: t.Any) -> str:
+    """``powershell.language_mode`` of the state: what $ExecutionContext.SessionState.LanguageMode says (default FullLanguage).
+
+    WDAC or AppLocker script enforcement makes win_powershell run the collection's (unsigned) scripts in
+    ConstrainedLanguage (win_powershell.ps1 of ansible.windows 3.3.0, ~L595 and ~L761-781).
+    """
+    section = state.data.get('powershell') or {}
+    mode = section.get('language_mode', 'FullLanguage') if isinstance(section, dict) else 'FullLanguage'
+    if mode not in ('FullLanguage', 'ConstrainedLanguage', 'RestrictedLanguage', 'NoLanguage'):
+        raise MalformedState(f'powershell.language_mode: expected FullLanguage or ConstrainedLanguage, got {mode!r}')
+    return str(mode)
+
+
+@twin('read_state', should_process=True, RegistryKeys=('string[]', []), Files=('string[]', []), TailBytes=('int', 65536),
+      ValueFilter=('hashtable', {}))
 def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
-    """plugins/plugin_utils/powershell/read_state.ps1: registry keys (every value, unexpanded) and file tails.
+    """plugins/plugin_utils/powershell/read_state.ps1: registry keys (values unexpanded) and file tails.
 
     Read-only, so the same in check mode. A string in ``faults.read_state`` of the state makes the script
-    throw that message (after ``$Ansible.Changed = $false``, before any result).
+    throw that message (after ``$Ansible.Changed = $false``, before any result). In ConstrainedLanguage
+    the script reads nothing and returns only the mode.
     """
     del check_mode
     try:
         raise_fault(state, 'read_state')
+        mode = language_mode(state)
+        if mode != 'FullLanguage':
+            return False, {'language_mode': mode, 'registry': [], 'files': []}
         files = state.data.get('files') or {}
+        denied = read_denied_keys(state)
         result = {
-            'registry': [registry_key_state(state.registry, path) for path in parameters['RegistryKeys'] or []],
+            'language_mode': mode,
+            'registry': [registry_key_state(state.registry, path, _value_filter(parameters['ValueFilter'], path), denied)
+                         for path in parameters['RegistryKeys'] or []],
             'files': [file_tail(files, path, parameters['TailBytes'], unreadable_files(state)) for path in parameters['Files'] or []],
         }
     except ScriptError as error:
@@ -624,6 +692,16 @@ def preflight(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool)
 AGENT_SERVICE = 'AmazonSSMAgent'
 RESTART_KEY = 'HKLM:\\SOFTWARE\\ssm.proxy'
 RESTART_VALUE = 'RestartRequestId'
+OUTCOME_VALUE = 'RestartOutcome'
+REQUEST_ID = re.compile(r'[A-Za-z0-9._:/+-]{1,128}')
+# The detached process: Restart-Service, then up to two more Start-Service attempts.
+START_ATTEMPTS = 3
+
+
+def _outcome(request_id: str, outcome: str, message: str = '') -> str:
+    """The JSON the script (and its detached process) writes to RestartOutcome; Get-Date's local time, agent-log format."""
+    when = datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S')
+    return json.dumps({'request_id': request_id, 'outcome': outcome, 'time': when, 'message': message}, separators=(',', ':'))
 
 
 @twin('restart_agent', should_process=False, RequestId=('string', ''), DelaySeconds=('int', 3))
@@ -631,33 +709,44 @@ def restart_agent(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: b
     """plugins/plugin_utils/powershell/restart_agent.ps1: a detached, once-per-request restart of the agent.
 
     A RequestId equal to ``HKLM:\\SOFTWARE\\ssm.proxy`` value ``RestartRequestId`` schedules nothing
-    (changed false); otherwise the value is written and the agent restarted AT ONCE through the code
-    path win_service uses (startup block, ``agent.running``, ``faults.agent_start``). Not simulated: the
-    ``DelaySeconds`` wait and the loss of the aws_ssm session. Like the detached process, nobody sees a
-    failed start: the result is ``scheduled: true`` and the agent is left stopped. Never runs in check
-    mode (no SupportsShouldProcess). ``faults.restart_agent`` throws first, with changed true.
+    (changed false); otherwise the id is recorded FIRST (with RestartOutcome "scheduled"), then the agent
+    is restarted AT ONCE through the code path win_service uses (startup block, ``agent.running``,
+    ``faults.agent_start``), with the detached process's retries: Start-Service again after a failed
+    restart, three attempts in all. RestartOutcome then says "running" or "failed" with the last error.
+    Not simulated: the ``DelaySeconds`` wait and the attempts' sleeps. Failures before the scheduling
+    (bad RequestId, missing service) report changed false, as the script sets ``$Ansible.Changed`` only
+    once the restart is on its way. Never runs in check mode (no SupportsShouldProcess).
+    ``faults.restart_agent`` throws first, with changed false.
     """
     del check_mode
-    raise_fault(state, 'restart_agent')
+    raise_fault(state, 'restart_agent', changed=False)
     request_id, delay = parameters['RequestId'], parameters['DelaySeconds']
-    if not request_id:
-        raise ScriptError('RequestId is required: a value unique to this restart request '
-                          '(a re-run with the same value schedules nothing).')
+    if not REQUEST_ID.fullmatch(request_id):
+        raise ScriptError(f"RequestId must be 1 to 128 characters of A-Z a-z 0-9 . _ : / + - unique to this restart request "
+                          f"(got '{request_id}').", changed=False)
     if delay < 0:
-        raise ScriptError(f'DelaySeconds must not be negative (got {delay}).')
+        raise ScriptError(f'DelaySeconds must not be negative (got {delay}).', changed=False)
     services = state.data.get('services') or {}
     name = next((listed for listed in services if listed.casefold() == AGENT_SERVICE.casefold()), None)
     if name is None:
         raise ScriptError(f"Cannot find any service with service name '{AGENT_SERVICE}'.",
                           exception_type='Microsoft.PowerShell.Commands.ServiceCommandException', category='ObjectNotFound',
                           error_id='NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.GetServiceCommand',
-                          target=AGENT_SERVICE)
+                          target=AGENT_SERVICE, changed=False)
     result = {'request_id': request_id, 'scheduled': False}
     previous = state.registry.get_value(RESTART_KEY, RESTART_VALUE) if state.registry.key_exists(RESTART_KEY) else None
     if previous is not None and previous[1].get('type') in ('REG_SZ', 'REG_EXPAND_SZ') and previous[1].get('value') == request_id:
         return False, result
     state.registry.set_value(RESTART_KEY, RESTART_VALUE, 'REG_SZ', request_id)
-    state.restart_service_detached(name)
+    state.registry.set_value(RESTART_KEY, OUTCOME_VALUE, 'REG_SZ', _outcome(request_id, 'scheduled'))
+    # --- the detached process ---
+    error = state.restart_service_detached(name)
+    attempt = 1
+    while error is not None and attempt < START_ATTEMPTS:
+        attempt += 1
+        error = state.start_service_detached(name)
+    state.registry.set_value(RESTART_KEY, OUTCOME_VALUE, 'REG_SZ',
+                             _outcome(request_id, 'failed' if error else 'running', error or ''))
     result['scheduled'] = True
     if _session_lost(state):
         # Over aws_ssm the session worker dies with the agent: the caller sees the command fail although the

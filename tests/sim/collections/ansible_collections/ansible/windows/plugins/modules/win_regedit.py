@@ -163,9 +163,12 @@ def convert_data(module: AnsibleModule, data: t.Any, reg_type: str, name: t.Opti
         return integer_data(module, data, reg_type)
     if reg_type == 'REG_MULTI_SZ':
         if data is None:
+            # `[string[]]$data = @()`: an empty array, which creates an empty value where none exists.
             return []
         if isinstance(data, list):
-            return [_dotnet_string(item) for item in data]
+            # `[string[]]$data = foreach (...) { ... }` (~L456-460): a foreach that outputs nothing is $null,
+            # so `data: []` is "no data" and Set-StatePresent returns before comparing or writing (~L300-304).
+            return [_dotnet_string(item) for item in data] or None
         return [_dotnet_string(data)]
     # string / expandstring: a missing value becomes '' only for a named value, not for (Default).
     if data is None:
@@ -236,6 +239,30 @@ def deny_write(module: AnsibleModule, state: HostState, path: str, name: str, ve
         if _fold(entry_hive, entry_parts) + (value_name.casefold(),) == wanted:
             module.fail_json(msg=f"failed to {verb} registry property '{name}' at {path}: "
                                  f"Access to the registry key '{print_path(hive, parts)}' is denied.", **outcome.result)
+
+
+def deny_key(module: AnsibleModule, state: HostState, path: str, outcome: 'Outcome') -> None:
+    """Fail as win_regedit does on a key whose ACL refuses writes (``faults.registry_key_write_denied``).
+
+    Set-StatePresent and Set-StateAbsent both open the key with ``$Hive.OpenSubKey($Path, $true)`` before
+    anything else and outside any try block (win_regedit.ps1 of 3.3.0, ~L211 and ~L277), so EVERY call on
+    such a key fails, in check mode too and also when nothing would change: .NET throws a
+    SecurityException that Ansible.Basic reports as an unhandled exception. A key that does not exist
+    opens as $null without an error.
+    """
+    faults = state.data.get('faults') or {}
+    denied = faults.get('registry_key_write_denied') if isinstance(faults, dict) else None
+    if denied is None:
+        return
+    if not isinstance(denied, list) or not all(isinstance(entry, str) for entry in denied):
+        raise StateFormatError(f'faults.registry_key_write_denied must be a list of key paths, got {denied!r}')
+    registry = state.registry
+    if not registry.key_exists(path):
+        return
+    wanted = _fold(*split_path(path))
+    if any(_fold(*split_path(entry)) == wanted for entry in denied):
+        module.fail_json(msg='Unhandled exception while executing module: Exception calling "OpenSubKey" with "2" argument(s): '
+                             '"Requested registry access is not allowed."', **outcome.result)
 
 
 class Outcome:
@@ -353,6 +380,7 @@ def regedit(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
     except ConversionError as exc:
         module.fail_json(msg=f'Unhandled exception while executing module: {exc}', **outcome.result)
 
+    deny_key(module, state, path, outcome)
     if params['state'] == 'present':
         set_present(module, state, path, name or '', data, reg_type, outcome)
     else:
