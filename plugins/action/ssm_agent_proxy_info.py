@@ -15,7 +15,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, RESTART_OUTCOME_VALUE, restart_outcome_finding
+from ..plugin_utils._backup import (
+    BACKUP_KEY, COLLECTION_KEY, DEFAULT_STALE_AFTER, RESTART_OUTCOME_VALUE, describe_run, restart_outcome_finding, runs_in_progress,
+)
 from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
 from ..plugin_utils._diagnosis import HostFacts, diagnose
 from ..plugin_utils._host import OS_KEY, FileTail, HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
@@ -47,6 +49,7 @@ SETTINGS_MODULES = {"ssm_agent_proxy": ssm_agent_proxy, "wininet_proxy": wininet
 ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "log_tail_bytes": {"type": "int", "default": 65536},
     "desired": {"type": "dict"},
+    "stale_after": {"type": "int", "default": DEFAULT_STALE_AFTER},
 }
 
 
@@ -130,7 +133,8 @@ def winhttp_source(state: HostState) -> tuple[dict[str, t.Any], dict[str, t.Any]
     return views["native"], views["wow64"]
 
 
-def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None,
+                      stale_after: int = DEFAULT_STALE_AFTER) -> dict[str, t.Any]:
     """One read of the host, then the diagnosis (and, with plans, which components already match)."""
     state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes)
     service = state.key(SERVICE_KEY)
@@ -170,6 +174,14 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
     }
     backup = state.key(BACKUP_KEY)
     result["pending_backups"] = sorted(name for name in backup.values) if backup.exists else []
+    # Runs that have changed this host and not finished (their backups mark them): live ones block others.
+    result["runs"] = [{**run, "message": describe_run(run)} for run in runs_in_progress(backup, stale_after)]
+    stale = [run for run in result["runs"] if run["stale"]]
+    for run in stale:
+        result.setdefault("warnings", []).append(
+            f"{describe_run(run)} never finished: its saved values of {', '.join(run['components'])} stay in {BACKUP_KEY} "
+            f"(ssm.proxy.rollback run_id={run['id']} restores them where nothing changed since); it no longer blocks other runs"
+        )
     if plans is not None:
         result["compliance"], warnings = compliance(state, plans)
         # The registry may hold the wanted values while the running agent goes without them (a run stopped
@@ -186,7 +198,7 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
                 ) + "); the agent was not restarted for it"
             )
         if warnings:
-            result["warnings"] = list(dict.fromkeys(warnings))
+            result["warnings"] = list(dict.fromkeys(result.get("warnings", []) + warnings))
     return result
 
 
@@ -243,7 +255,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("log_tail_bytes: must be at least 1024 to hold an agent startup block")
         try:
             plans = desired_plans(args["desired"]) if args["desired"] is not None else None
-            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans))
+            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans, args["stale_after"]))
         except (HostError, BlobError, ProxyInputError) as error:
             raise AnsibleActionFail(str(error)) from None
         result["changed"] = False

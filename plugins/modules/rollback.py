@@ -16,6 +16,8 @@ description:
     C(HKLM\SOFTWARE\ssm.proxy\Backup) before changing it.
   - With O(state=restored) this module writes every saved value back with its exact type and bytes (or removes values that
     did not exist), then removes the backup. With O(state=discarded) it only removes the backup, after a change was verified.
+  - A saved value is put back only while the host still holds what the run wrote; a value changed since (by a newer run,
+    by hand) is left alone, listed in RV(left_alone) and named in a warning, so that a rollback never undoes a newer change.
   - It reads the backups once; the saved values never leave the host and are written with C(no_log).
   - The agent reads its settings at service start; restart C(AmazonSSMAgent) after restoring C(ssm_agent_proxy).
 options:
@@ -32,6 +34,11 @@ options:
     elements: str
     choices: [ssm_agent_proxy, wininet_proxy, winhttp_proxy]
     default: [ssm_agent_proxy, wininet_proxy, winhttp_proxy]
+  run_id:
+    description:
+      - Act only on the backups of this run (the settings modules' O(ssm.proxy.ssm_agent_proxy#module:run.id)); other runs'
+        backups are never touched. Without it, every run's backups (and those of modules used alone) of O(components).
+    type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -80,6 +87,18 @@ restored:
   type: list
   elements: str
   sample: [ssm_agent_proxy, winhttp_proxy]
+rewritten:
+  description: The components of which at least one value differed from the saved one and was written back.
+  returned: success
+  type: list
+  elements: str
+  sample: [ssm_agent_proxy]
+left_alone:
+  description: Values (C(path\\name)) not restored because they no longer hold what the run wrote.
+  returned: success
+  type: list
+  elements: str
+  sample: []
 discarded:
   description:
     - The components whose backups were removed without restoring them.

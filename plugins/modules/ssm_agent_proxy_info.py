@@ -26,6 +26,11 @@ options:
       - How many bytes to read from the end of C(amazon-ssm-agent.log) to find the newest startup block.
     type: int
     default: 65536
+  stale_after:
+    description:
+      - After how many seconds a run that left backups on the host (see RV(runs)) is taken for dead.
+    type: int
+    default: 3600
   desired:
     description:
       - The settings wanted on the host, to learn in the same single read whether each already matches (RV(compliance)).
@@ -187,6 +192,16 @@ check_mode:
       C(ansible_check_mode) does not reflect); the role follows it.
   returned: success
   type: bool
+runs:
+  description:
+    - Runs that changed this host and have not finished (their backups under C(HKLM\SOFTWARE\ssm.proxy\Backup) mark them),
+      oldest first, with C(id), C(owner), C(started), C(wants), C(components), C(age_seconds), C(stale) (older than
+      O(stale_after)) and a C(message) naming the run. The C(ssm.proxy.agent_proxy) role refuses to change a host while
+      a run that is not stale is in progress.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
 pending_backups:
   description:
     - Modules whose backup of previous values is still on the host (C(HKLM\SOFTWARE\ssm.proxy\Backup)), left by a change that

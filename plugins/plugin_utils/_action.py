@@ -14,13 +14,23 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ._backup import BACKUP_KEY, BackupHost
+from ._backup import BACKUP_KEY, DEFAULT_STALE_AFTER, BackupHost, RunInfo
 from ._blobs import BlobError
 from ._host import HostError, ModuleHost, WindowsHost
 from ._proxy import ProxyInputError
 
-# Every settings module takes it; documented by the ssm.proxy.backup documentation fragment.
+# Every settings module takes them; documented by the ssm.proxy.backup documentation fragment.
 BACKUP_OPTION = {"type": "bool", "default": False}
+RUN_OPTION = {
+    "type": "dict",
+    "options": {
+        "id": {"type": "str", "required": True},
+        "owner": {"type": "str", "default": ""},
+        "started": {"type": "str", "default": ""},
+        "wants": {"type": "str", "default": ""},
+        "stale_after": {"type": "int", "default": DEFAULT_STALE_AFTER},
+    },
+}
 
 
 class SettingsAction(ActionBase):
@@ -53,18 +63,20 @@ class SettingsAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
 
-        spec = {**self.ARGUMENT_SPEC, "backup": BACKUP_OPTION} if self.SUPPORTS_BACKUP else self.ARGUMENT_SPEC
+        spec = {**self.ARGUMENT_SPEC, "backup": BACKUP_OPTION, "run": RUN_OPTION} if self.SUPPORTS_BACKUP else self.ARGUMENT_SPEC
         _validation, args = self.validate_argument_spec(argument_spec=spec)
         backup = args.pop("backup", False)
+        run_options = args.pop("run", None)
         try:
+            run = RunInfo.from_options(run_options)
             plan = self.build_plan(args)
             host: WindowsHost = ModuleHost(self, task_vars or {})
             if backup:
-                host = BackupHost(host, self.COMPONENT)
+                host = BackupHost(host, self.COMPONENT, run)
             outcome = self.apply(host, plan, bool(self._task.check_mode))
             if isinstance(host, BackupHost):
                 host.flush()
-                outcome["backup"] = {"key": BACKUP_KEY, "name": self.COMPONENT, "saved": host.saved}
+                outcome["backup"] = {"key": BACKUP_KEY, "name": host.name, "saved": host.saved}
         except (ProxyInputError, HostError, BlobError) as error:
             raise AnsibleActionFail(str(error)) from None
 

@@ -7,25 +7,30 @@
 Private to the ssm.proxy collection (internal use): no compatibility promises.
 
 A wrong proxy cuts an instance off from Systems Manager, so before the first write a settings module saves
-what it is about to change under ``HKLM:\\SOFTWARE\\ssm.proxy\\Backup`` (one REG_SZ JSON value per module),
-on the host itself: an interrupted run can still be rolled back later, and the saved values, which may
-hold proxy credentials, never travel back to the controller. An existing backup is never overwritten,
-because it holds the state from before the run that was interrupted.
+what it is about to change under ``HKLM:\\SOFTWARE\\ssm.proxy\\Backup`` (one REG_SZ JSON value per module and
+run, ``<module>@<run id>``; ``<module>`` for a module used alone), with what it writes, on the host itself:
+an interrupted run can still be rolled back later, a rollback can leave alone what someone changed since,
+and the saved values, which may hold proxy credentials, never travel back to the controller. An existing
+backup of the same module and run is never overwritten, because it holds the state from before that run.
+The backups of a run also mark the host as being changed by it (:class:`RunInfo`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
+import re
 import typing as t
 from collections.abc import Sequence
 
 from ._host import DEFAULT_TAIL_BYTES, REGEDIT_TYPES, HostError, HostState, RegistryKey, RegistryValue, WindowsHost
+from ._proxy import ProxyInputError
 
 # The collection's own key: the backups below it, and what the detached restart (restart_agent.ps1) records.
 COLLECTION_KEY = "HKLM:\\SOFTWARE\\ssm.proxy"
 BACKUP_KEY = COLLECTION_KEY + "\\Backup"
-BACKUP_FORMAT = 1
+BACKUP_FORMAT = 2
 # restart_agent.ps1's detached process writes {"request_id", "outcome": "running"|"failed", "time", "message"} here.
 RESTART_OUTCOME_VALUE = "RestartOutcome"
 
@@ -54,39 +59,167 @@ def restart_outcome_finding(text: t.Any, started_at: str | None) -> dict[str, st
     }
 
 
+# A run's backups stay "live" this long: a newer run refuses to change the host meanwhile (the role's
+# ssm_proxy_run_stale_after); after it, the run is taken for dead, reported, and its backups kept.
+DEFAULT_STALE_AFTER = 3600
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """Who is changing a host: a run of the role (or of the modules) with an id, an owner, a start and a goal.
+
+    Carried in every backup value the run writes, so the backups themselves mark the host as in progress:
+    no extra module execution, and discarding the backups clears the mark.
+    """
+
+    id: str
+    owner: str = ""
+    started: str = ""  # ISO 8601 UTC, from the controller
+    wants: str = ""  # a summary without credentials
+    stale_after: int = DEFAULT_STALE_AFTER
+
+    def as_json(self) -> dict[str, t.Any]:
+        return {"id": self.id, "owner": self.owner, "started": self.started, "wants": self.wants}
+
+    @classmethod
+    def from_options(cls, options: t.Mapping[str, t.Any] | None) -> "RunInfo | None":
+        if not options:
+            return None
+        run_id = str(options.get("id") or "")
+        if not re.fullmatch(r"[A-Za-z0-9._:+-]{1,100}", run_id):
+            raise ProxyInputError("run", f"id must be 1 to 100 characters of A-Z a-z 0-9 . _ : + - (got {run_id!r})")
+        return cls(id=run_id, owner=str(options.get("owner") or ""), started=str(options.get("started") or ""),
+                   wants=str(options.get("wants") or ""),
+                   stale_after=int(DEFAULT_STALE_AFTER if options.get("stale_after") is None else options["stale_after"]))
+
+
+def backup_name(component: str, run: RunInfo | None) -> str:
+    """The backup value of a component: ``<component>@<run id>`` for a run, ``<component>`` for a module used alone."""
+    return f"{component}@{run.id}" if run else component
+
+
+def split_backup_name(name: str) -> tuple[str, str | None]:
+    """``ssm_agent_proxy@<id>`` -> ("ssm_agent_proxy", "<id>"); a name without a run -> (name, None)."""
+    component, sep, run_id = name.partition("@")
+    return component, (run_id if sep else None)
+
+
 @dataclasses.dataclass(frozen=True)
 class SavedValue:
-    """One registry value as it was; ``value`` None means it did not exist."""
+    """One registry value as it was (``value``) and as the run wrote it (``written``); None means absent.
+
+    ``written`` is what makes a rollback safe when runs overlap: a value that no longer holds what this
+    run wrote was changed by someone else since, and is left alone. ``known_written`` is False for
+    backups of format 1, which did not record it.
+    """
 
     path: str
     name: str
     value: RegistryValue | None
+    written: RegistryValue | None = None
+    known_written: bool = False
 
     def as_json(self) -> dict[str, t.Any]:
-        if self.value is None:
-            return {"path": self.path, "name": self.name, "exists": False}
-        return {"path": self.path, "name": self.name, "exists": True, "type": self.value.type, "data": self.value.value}
+        item: dict[str, t.Any] = {"path": self.path, "name": self.name, **_value_json(self.value)}
+        if self.known_written:
+            item["written"] = _value_json(self.written)
+        return item
 
 
-def encode_backup(saved: Sequence[SavedValue]) -> str:
+def _value_json(value: RegistryValue | None) -> dict[str, t.Any]:
+    return {"exists": False} if value is None else {"exists": True, "type": value.type, "data": value.value}
+
+
+def _value_from_json(item: t.Mapping[str, t.Any]) -> RegistryValue | None:
+    return RegistryValue(item["type"], item["data"]) if item["exists"] else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Backup:
+    """A decoded backup value: the saved values and, for a run, who wrote it."""
+
+    values: list[SavedValue]
+    run: dict[str, t.Any] | None = None
+
+
+def encode_backup(saved: Sequence[SavedValue], run: RunInfo | None = None) -> str:
     """The REG_SZ text of a backup."""
-    return json.dumps({"format": BACKUP_FORMAT, "values": [item.as_json() for item in saved]}, separators=(",", ":"))
+    document: dict[str, t.Any] = {"format": BACKUP_FORMAT, "values": [item.as_json() for item in saved]}
+    if run is not None:
+        document["run"] = run.as_json()
+    return json.dumps(document, separators=(",", ":"))
 
 
-def decode_backup(text: t.Any, value_name: str) -> list[SavedValue]:
-    """Parse a backup value; refuse anything this collection did not write."""
+def decode_backup_document(text: t.Any, value_name: str) -> Backup:
+    """Parse a backup value (formats 1 and 2); refuse anything this collection did not write."""
     try:
         document = json.loads(text)
-        if document.get("format") != BACKUP_FORMAT:
+        if document.get("format") not in (1, BACKUP_FORMAT):
             raise ValueError(f"format {document.get('format')!r}")
-        return [
-            SavedValue(item["path"], item["name"], RegistryValue(item["type"], item["data"]) if item["exists"] else None)
+        values = [
+            SavedValue(item["path"], item["name"], _value_from_json(item),
+                       _value_from_json(item["written"]) if "written" in item else None, "written" in item)
             for item in document["values"]
         ]
+        run = document.get("run")
+        return Backup(values=values, run=dict(run) if isinstance(run, dict) else None)
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         raise HostError(
             f"{BACKUP_KEY}\\{value_name} is not a backup this collection can read ({error}); inspect it and remove it by hand"
         ) from None
+
+
+def decode_backup(text: t.Any, value_name: str) -> list[SavedValue]:
+    """The saved values of a backup value."""
+    return decode_backup_document(text, value_name).values
+
+
+def _age_seconds(started: str, now: datetime.datetime) -> float | None:
+    try:
+        when = datetime.datetime.fromisoformat(started.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return (now - when).total_seconds()
+
+
+def runs_in_progress(backups: RegistryKey, stale_after: int = DEFAULT_STALE_AFTER, exclude: str | None = None,
+                     now: datetime.datetime | None = None) -> list[dict[str, t.Any]]:
+    """The runs whose backups are on the host (other than ``exclude``), oldest first, with their age and staleness.
+
+    A run that never finished (it died, or its host lost the connection) leaves its backups: after
+    ``stale_after`` seconds it is "stale", reported, and no longer blocks other runs.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    runs: dict[str, dict[str, t.Any]] = {}
+    if not backups.exists:
+        return []
+    for name, value in backups.values.items():
+        component, run_id = split_backup_name(name)
+        if run_id is None or run_id == exclude:
+            continue
+        try:
+            info = decode_backup_document(value.value, name).run or {}
+        except HostError:
+            info = {}
+        entry = runs.setdefault(run_id, {"id": run_id, "owner": info.get("owner", ""), "started": info.get("started", ""),
+                                         "wants": info.get("wants", ""), "components": []})
+        entry["components"].append(component)
+    for entry in runs.values():
+        age = _age_seconds(entry["started"], now)
+        entry["age_seconds"] = None if age is None else int(age)
+        entry["stale"] = age is None or age >= stale_after
+        entry["components"].sort()
+    return sorted(runs.values(), key=lambda entry: (entry["started"], entry["id"]))
+
+
+def describe_run(run: t.Mapping[str, t.Any]) -> str:
+    """``run <id> (<owner>, started <when>, <age> s ago, wanting <wants>)`` for messages."""
+    details = [part for part in (run.get("owner"), f"started {run.get('started')}" if run.get("started") else "",
+                                 f"{run['age_seconds']} s ago" if run.get("age_seconds") is not None else "",
+                                 f"wanting {run['wants']}" if run.get("wants") else "") if part]
+    return f"run {run['id']}" + (f" ({', '.join(details)})" if details else "")
 
 
 class BackupHost:
@@ -95,14 +228,20 @@ class BackupHost:
     Reads add the backup key to the same execution; writes are held back until :meth:`flush`, which
     first writes the backup (unless one exists already) and then the writes, in their order. The
     modules read, decide and then write, so holding the writes back changes nothing else.
+
+    With a ``run``, the backup is that run's (``<component>@<run id>``), and before anything is written
+    the backup key is checked for another run in progress that started earlier: then nothing is written
+    and the module fails naming it (the older run goes on; see :func:`runs_in_progress`).
     """
 
-    def __init__(self, host: WindowsHost, component: str) -> None:
+    def __init__(self, host: WindowsHost, component: str, run: RunInfo | None = None) -> None:
         self._host = host
         self._component = component
+        self._run = run
         self._read: dict[str, RegistryKey] = {}
         self._pending: list[tuple[str, str, RegistryValue | None, bool]] = []
         self.saved = False
+        self.name = backup_name(component, run)
 
     def _remember(self, state: HostState) -> HostState:
         self._read.update(state.keys)
@@ -120,20 +259,35 @@ class BackupHost:
     def remove_value(self, path: str, name: str, sensitive: bool = False) -> None:
         self._pending.append((path, name, None, sensitive))
 
-    def _previous(self, path: str, name: str) -> SavedValue:
+    def _previous(self, path: str, name: str) -> RegistryValue | None:
         key = self._read.get(path.lower())
         if key is None:
             raise HostError(f"internal error: {path} was written without being read first, so it cannot be backed up")
-        return SavedValue(path, name, key.get(name))
+        return key.get(name)
+
+    def _refuse_if_another_run_is_older(self, backup: RegistryKey | None) -> None:
+        if self._run is None or backup is None:
+            return
+        mine = (self._run.started, self._run.id)
+        for other in runs_in_progress(backup, self._run.stale_after, exclude=self._run.id):
+            if not other["stale"] and (other["started"], other["id"]) < mine:
+                raise HostError(
+                    f"another {describe_run(other)} is changing this host; nothing was changed. Run again when it has "
+                    f"finished (its backups in {BACKUP_KEY} go when it ends), or after {self._run.stale_after} s if it died"
+                )
 
     def flush(self) -> None:
         """Save the previous values (once), then perform the held-back writes."""
         if not self._pending:
             return
         backup = self._read.get(BACKUP_KEY.lower())
-        if backup is None or backup.get(self._component) is None:
+        self._refuse_if_another_run_is_older(backup)
+        if backup is None or backup.get(self.name) is None:
             targets = list(dict.fromkeys((path, name) for path, name, _value, _sensitive in self._pending))
-            saved = [self._previous(path, name) for path, name in targets]
+            # What this run leaves in each value: the last of its writes to it.
+            written = {(path.lower(), name.lower()): value for path, name, value, _sensitive in self._pending}
+            saved = [SavedValue(path, name, self._previous(path, name), written[(path.lower(), name.lower())], True)
+                     for path, name in targets]
             for item in saved:
                 if item.value is not None and item.value.type not in REGEDIT_TYPES:
                     # A kind win_regedit cannot write (REG_LINK, REG_RESOURCE_LIST, ...) could never be put back.
@@ -141,7 +295,7 @@ class BackupHost:
                         f"{item.path}\\{item.name} is {item.value.type}, which the collection cannot write back on rollback; "
                         "nothing was changed. Inspect the value and remove or fix it by hand"
                     )
-            self._host.write_value(BACKUP_KEY, self._component, RegistryValue("REG_SZ", encode_backup(saved)), sensitive=True)
+            self._host.write_value(BACKUP_KEY, self.name, RegistryValue("REG_SZ", encode_backup(saved, self._run)), sensitive=True)
             self.saved = True
         for path, name, value, sensitive in self._pending:
             if value is None:

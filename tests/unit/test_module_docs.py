@@ -17,7 +17,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.ssm.proxy.plugins.plugin_utils._action import BACKUP_OPTION, SettingsAction
+from ansible_collections.ssm.proxy.plugins.plugin_utils._action import BACKUP_OPTION, RUN_OPTION, SettingsAction
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODULES = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
@@ -32,11 +32,12 @@ def documentation(name: str) -> dict:
 
 
 def argument_spec(name: str) -> dict:
-    """The spec the action plugin validates against (SettingsAction adds the backup option)."""
+    """The spec the action plugin validates against (SettingsAction adds the backup and run options)."""
     module = importlib.import_module(f"ansible_collections.ssm.proxy.plugins.action.{name}")
     spec = dict(module.ARGUMENT_SPEC)
     if issubclass(module.ActionModule, SettingsAction) and module.ActionModule.SUPPORTS_BACKUP:
         spec["backup"] = BACKUP_OPTION
+        spec["run"] = RUN_OPTION
     return spec
 
 
@@ -70,6 +71,12 @@ def test_documented_options_match_the_argument_spec(name: str) -> None:
         assert doc.get("elements") == arg.get("elements"), option
         assert doc.get("required", False) == arg.get("required", False), option
         assert sorted(doc.get("aliases", [])) == sorted(arg.get("aliases", [])), option
+        if arg.get("options") or doc.get("suboptions"):
+            assert sorted(doc.get("suboptions") or {}) == sorted(arg.get("options") or {}), option
+            for name, sub in (doc.get("suboptions") or {}).items():
+                sub_arg = arg["options"][name]
+                assert (sub.get("type", "str"), sub.get("default"), sub.get("required", False)) == (
+                    sub_arg.get("type", "str"), sub_arg.get("default"), sub_arg.get("required", False)), f"{option}.{name}"
         if "password" in option:
             assert arg.get("no_log") is True, f"{option} must be no_log"
 

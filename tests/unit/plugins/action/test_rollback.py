@@ -42,7 +42,11 @@ def test_backup_then_restore_gives_back_the_exact_values(make_action) -> None:
     assert reg.calls[1]["no_log"] is True and reg.calls[1]["args"]["name"] == "ssm_agent_proxy"
     assert "old:pw" not in json.dumps(result)
     saved = json.loads(reg.keys[BACKUP_KEY.lower()]["ssm_agent_proxy"][1])
-    assert saved["values"] == [{"path": SERVICE, "name": "Environment", "exists": True, "type": "REG_MULTI_SZ", "data": OLD_LINES}]
+    [item] = saved["values"]
+    assert {key: item[key] for key in ("path", "name", "exists", "type", "data")} == {
+        "path": SERVICE, "name": "Environment", "exists": True, "type": "REG_MULTI_SZ", "data": OLD_LINES}
+    # What the module wrote, so that a rollback can tell a value changed since by someone else.
+    assert item["written"]["data"] == reg.keys[SERVICE.lower()]["Environment"][1]
 
     result = make_action(winhttp_proxy.ActionModule, reg, {"proxy": "http=new:3128;https=new:3128", "backup": True}).run(task_vars={})
     assert result["changed"] and result["backup"]["saved"]
@@ -50,8 +54,10 @@ def test_backup_then_restore_gives_back_the_exact_values(make_action) -> None:
     reg.calls.clear()
     restored = make_action(rollback.ActionModule, reg, {}).run(task_vars={})
     assert restored["changed"] and restored["restored"] == ["ssm_agent_proxy", "winhttp_proxy"]
-    # The backups, then what the saved values hold now (one read), then the writes, all with no_log.
-    assert modules(reg)[:2] == ["win_reg_stat", "win_powershell"] and all(call["no_log"] for call in reg.calls[2:])
+    # The backups, then what the saved values hold now (one read), then the writes, all with no_log, and the
+    # removal of the backup key, which carries no data.
+    assert modules(reg)[:2] == ["win_reg_stat", "win_powershell"] and all(call["no_log"] for call in reg.calls[2:-1])
+    assert reg.calls[-1]["args"] == {"path": BACKUP_KEY, "state": "absent", "delete_key": True}
     after = reg.snapshot()
     after[BACKUP_KEY.lower()] = after.get(BACKUP_KEY.lower(), {})
     assert after.pop(BACKUP_KEY.lower()) == {}
@@ -155,3 +161,43 @@ def test_a_change_only_in_letter_case_is_written(make_action) -> None:
                                                              "proxy_password": "secret"}).run(task_vars={})
     assert result["changed"]
     assert reg.keys[SERVICE.lower()]["Environment"][1][0] == "https_proxy=http://u:secret@p:1"
+
+
+RUN_A = {"id": "run-a", "owner": "AWX job 1", "started": "2026-12-01T20:00:00Z", "wants": "present http://a:1"}
+RUN_B = {"id": "run-b", "owner": "ops with ansible-playbook", "started": "2026-12-01T20:00:05Z", "wants": "present http://b:1"}
+
+
+def test_backups_are_per_run_and_a_younger_run_changes_nothing(make_action, monkeypatch) -> None:
+    reg = host()
+    result = make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://a:1", "backup": True, "run": {**RUN_A, "stale_after": 10 ** 9}}
+                         ).run(task_vars={})
+    assert result["backup"]["name"] == "ssm_agent_proxy@run-a"
+    environment = reg.keys[SERVICE.lower()]["Environment"]
+    with pytest.raises(AnsibleActionFail) as caught:
+        make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://b:1", "backup": True, "run": {**RUN_B, "stale_after": 10 ** 9}}
+                    ).run(task_vars={})
+    message = str(caught.value)
+    assert "another run run-a (AWX job 1, started 2026-12-01T20:00:00Z" in message and "wanting present http://a:1" in message
+    assert "nothing was changed" in message
+    assert reg.keys[SERVICE.lower()]["Environment"] == environment and set(reg.keys[BACKUP_KEY.lower()]) == {"ssm_agent_proxy@run-a"}
+
+
+def test_a_stale_run_no_longer_blocks_and_rollback_never_undoes_a_newer_change(make_action) -> None:
+    reg = host()
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://a:1", "backup": True, "run": {**RUN_A, "stale_after": 1}}).run(task_vars={})
+    # run-a died long ago: run-b goes on, with a backup of its own.
+    result = make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://b:1", "backup": True, "run": {**RUN_B, "stale_after": 1}}
+                         ).run(task_vars={})
+    assert result["changed"] and set(reg.keys[BACKUP_KEY.lower()]) == {"ssm_agent_proxy@run-a", "ssm_agent_proxy@run-b"}
+    after_b = reg.keys[SERVICE.lower()]["Environment"]
+    # Rolling back run-a by hand leaves run-b's value alone, names it, and touches only run-a's backup.
+    restored = make_action(rollback.ActionModule, reg, {"run_id": "run-a"}).run(task_vars={})
+    assert restored["left_alone"] == [f"{SERVICE}\\Environment"] and restored["rewritten"] == []
+    assert "left alone" in restored["warnings"][0]
+    assert reg.keys[SERVICE.lower()]["Environment"] == after_b
+    assert set(reg.keys[BACKUP_KEY.lower()]) == {"ssm_agent_proxy@run-b"}
+    # run-b's own rollback puts back what was there before run-b, and removes the (now empty) backup key in one go.
+    reg.calls.clear()
+    make_action(rollback.ActionModule, reg, {"run_id": "run-b"}).run(task_vars={})
+    assert any("http://a:1" in line for line in reg.keys[SERVICE.lower()]["Environment"][1])
+    assert BACKUP_KEY.lower() not in reg.keys
