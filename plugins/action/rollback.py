@@ -50,7 +50,8 @@ def _selected(names: t.Iterable[str], plan: Plan) -> list[str]:
         component, run_id = split_backup_name(name)
         if component in plan.components and (plan.run_id is None or run_id == plan.run_id):
             chosen.append(name)
-    return sorted(chosen)
+    # In the order the role applies the components, then by run.
+    return sorted(chosen, key=lambda name: (COMPONENTS.index(split_backup_name(name)[0]), name))
 
 
 def discard_all(host: WindowsHost, check_mode: bool) -> dict[str, t.Any]:
@@ -95,7 +96,8 @@ def apply(host: WindowsHost, plan: Plan, check_mode: bool) -> dict[str, t.Any]:
             component = split_backup_name(name)[0]
             for item in saved[name]:
                 now = current.key(item.path).get(item.name)
-                if item.known_written and now != item.written:
+                # Already the saved value (a write that failed never happened): nothing to put back, nothing to leave alone.
+                if item.known_written and now != item.written and now != item.value:
                     # Someone changed it after this run wrote it: putting the old value back would undo their change.
                     left_alone.append(f"{item.path}\\{item.name}")
                     continue

@@ -201,3 +201,14 @@ def test_a_stale_run_no_longer_blocks_and_rollback_never_undoes_a_newer_change(m
     make_action(rollback.ActionModule, reg, {"run_id": "run-b"}).run(task_vars={})
     assert any("http://a:1" in line for line in reg.keys[SERVICE.lower()]["Environment"][1])
     assert BACKUP_KEY.lower() not in reg.keys
+
+
+def test_a_write_that_failed_is_not_taken_for_someone_elses_change(make_action) -> None:
+    """The backup records what the module meant to write; a value the write never reached still holds the saved one."""
+    reg = host()
+    reg.denied.add((SERVICE.lower(), "Environment"))
+    with pytest.raises(AnsibleActionFail):
+        make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://a:1", "backup": True, "run": RUN_A}).run(task_vars={})
+    reg.denied.clear()
+    restored = make_action(rollback.ActionModule, reg, {"run_id": "run-a"}).run(task_vars={})
+    assert restored["left_alone"] == [] and restored["restored"] == ["ssm_agent_proxy"] and restored["rewritten"] == []
