@@ -18,7 +18,7 @@ import re
 import typing as t
 from collections.abc import Mapping, Sequence
 
-from ._golang import GoError, GoURL, fields, sprintf_no_args, url_parse
+from ._golang import BEFORE_BRACKET_CHECKS, CURRENT, STRICT_COLONS, GoError, GoRelease, GoURL, fields, sprintf_no_args, url_parse
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy")
 
@@ -32,7 +32,7 @@ def go_url_parse(raw: str) -> GoURL:
     return url_parse(raw)
 
 
-def validate_host(value: str) -> GoURL:
+def validate_host(value: str, release: GoRelease = CURRENT) -> GoURL:
     """The agent's ``ValidateHost``: refuse WinINet macros, default the scheme to http, url.Parse.
 
     On failure the agent builds its error as ``err.Error() + s + ", skipped"`` with no separator, so the
@@ -45,7 +45,7 @@ def validate_host(value: str) -> GoURL:
     if "://" not in value:
         value = "http://" + value
     try:
-        return url_parse(value)
+        return url_parse(value, release)
     except GoError as error:
         raise GoError(f"{error}{value}, skipped") from None
 
@@ -111,6 +111,52 @@ def parse_proxy_bypass(bypass: str) -> tuple[list[str], list[str]]:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReleaseDependence:
+    """A value whose fate depends on the Go release the agent was built with: both outcomes, in words."""
+
+    kind: str  # "proxy" or "bypass"
+    value: str
+    change: str  # "bracket_checks" or "strict_colons"
+    current: str  # what Go 1.24.8 / 1.25.2 and later do with a go 1.21 go.mod (what the differential test runs)
+    other: str  # what the other release does
+
+
+def _validated_values(proxy: str, bypass: str) -> list[tuple[str, str]]:
+    """(kind, value) for every value ParseProxySettings and the bypass loop hand to ValidateHost."""
+    found = []
+    for kind, text in (("proxy", proxy), ("bypass", bypass)):
+        for field in fields(text):
+            for piece in field.split(";"):
+                name, sep, value = piece.partition("=")
+                if kind == "proxy" and sep:
+                    if name in ("http", "https"):
+                        found.append((kind, value))
+                elif piece:
+                    found.append((kind, piece))
+    return found
+
+
+def _outcome(kind: str, value: str, release: GoRelease) -> str:
+    try:
+        url = validate_host(value, release)
+    except GoError as error:
+        return f"skips it ({error})"
+    return f"uses {url.string()}" if kind == "proxy" else f"adds '{url.host_text}' to no_proxy"
+
+
+def release_dependences(proxy: str, bypass: str) -> tuple[ReleaseDependence, ...]:
+    """The values whose outcome differs between Go releases (spec: where it depends on Go, say so)."""
+    found = []
+    for kind, value in _validated_values(proxy, bypass):
+        current = _outcome(kind, value, CURRENT)
+        for change, release in (("bracket_checks", BEFORE_BRACKET_CHECKS), ("strict_colons", STRICT_COLONS)):
+            other = _outcome(kind, value, release)
+            if other != current:
+                found.append(ReleaseDependence(kind, value, change, current, other))
+    return tuple(found)
+
+
+@dataclasses.dataclass(frozen=True)
 class WinInetSource:
     """What WinHttpGetIEProxyConfigForCurrentUser reports for LocalSystem: the proxy only with flag 0x2."""
 
@@ -155,6 +201,8 @@ class AgentProxy:
     # The IE/WinHTTP source whose proxy / bypass string the agent parsed (even when parsing left nothing), or "none".
     proxy_considered: str = "none"
     bypass_considered: str = "none"
+    # Values of those strings whose outcome depends on the Go release the agent was built with.
+    release_dependences: tuple[ReleaseDependence, ...] = ()
 
     def variables(self) -> dict[str, str]:
         return {"http_proxy": self.http_proxy, "https_proxy": self.https_proxy, "no_proxy": self.no_proxy}
@@ -242,6 +290,7 @@ def effective_agent_proxy(sources: AgentSources) -> AgentProxy:
         variable_sources={name: sources_of[name] for name in PROXY_VARIABLES if variables[name]},
         proxy_considered=proxy_considered,
         bypass_considered=bypass_considered,
+        release_dependences=release_dependences(proxy, bypass),
     )
 
 

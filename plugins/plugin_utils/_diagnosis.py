@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from ._agent import (
     PROXY_VARIABLES,
+    AgentProxy,
     AgentSources,
     StartupBlock,
     WinHttpSource,
@@ -251,6 +252,29 @@ def _check_shadowed(diagnosis: Diagnosis, sources: dict[str, t.Any], used: Mappi
             diagnosis.add("shadowed", INFO, f"Not used by the agent: the {kind} in the {_label(name)}; {reason}.")
 
 
+def _check_agent_parsing(diagnosis: Diagnosis, result: AgentProxy) -> None:
+    """The WARN lines the agent will log for values it skips, and values whose fate depends on the Go release."""
+    for warning in result.warnings:
+        macro = warning.endswith(("<local> host not supported, skipped", "<-loopback> host not supported, skipped"))
+        diagnosis.add(
+            "agent_skips_value", INFO if macro else WARNING,
+            f"At its next start the agent will log 'WARN {warning}' and skip that value.",
+        )
+    for found in result.release_dependences:
+        where = f"the {found.kind} string of the {_label(result.proxy_considered if found.kind == 'proxy' else result.bypass_considered)}"
+        if found.change == "bracket_checks":
+            builds = (f"built with Go 1.24.8 / 1.25.2 or later (CVE-2025-47912) the agent {found.current}; "
+                      f"built with an older Go it {found.other}")
+        else:
+            builds = (f"with the agent's go.mod (go 1.21, so GODEBUG urlstrictcolons=0) the agent {found.current}; "
+                      f"built from a go.mod of go 1.26 or later it {found.other}")
+        diagnosis.add(
+            "go_release_dependent", WARNING,
+            f"'{found.value}' in {where}: {builds}. Which Go builds a given agent release is not published; "
+            "write host:port, or an IPv6 address in brackets, to get one outcome.",
+        )
+
+
 def _label(source: str) -> str:
     return {
         "service_registry": "service Environment value", "system_environment": "system environment",
@@ -294,6 +318,7 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
         used = {name: source for name, (_value, source) in process_environment(agent_sources).items()}
         used.update(result.variable_sources)
         _check_sources(diagnosis, sources, used, result.proxy_considered, result.bypass_considered)
+        _check_agent_parsing(diagnosis, result)
 
     running, restart_pending = None, None
     if log_text is not None:

@@ -155,8 +155,9 @@ def goref(tmp_path_factory: pytest.TempPathFactory) -> t.Callable[[list[dict[str
     env = {**os.environ, "GOTOOLCHAIN": "local", "GOPROXY": "off", "GOFLAGS": "", "GOTELEMETRY": "off", "CGO_ENABLED": "0"}
     subprocess.run([go, "build", "-o", str(binary), "."], cwd=GOREF, env=env, check=True, timeout=300)
 
-    def ask(requests: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-        done = subprocess.run([str(binary)], input=json.dumps(requests), capture_output=True, text=True, check=True, timeout=120)
+    def ask(requests: list[dict[str, t.Any]], godebug: str = "") -> list[dict[str, t.Any]]:
+        run_env = {**os.environ, "GODEBUG": godebug} if godebug else None
+        done = subprocess.run([str(binary)], input=json.dumps(requests), capture_output=True, text=True, check=True, timeout=120, env=run_env)
         answers = json.loads(done.stdout)
         assert len(answers) == len(requests)
         return answers
@@ -227,6 +228,25 @@ def test_url_parse_shipped_port_agrees_with_go(parse_cases):
 def test_url_parse_sim_port_agrees_with_go(parse_cases, sim_agent):
     wrong = [(value, want, got) for value, want in parse_cases if (got := sim_parse(sim_agent, value)) != want]
     assert not wrong, disagreements(wrong)
+
+
+def test_url_parse_with_strict_colons_agrees_with_go(goref):
+    """Go 1.26's stricter colons, as a binary whose go.mod says go 1.26 or later gets them (GODEBUG urlstrictcolons=1)."""
+    rng = random.Random(SEED + 5)
+    inputs = [url_like(rng) for _index in range(1500)] + ["http://a:b:1", "https://[::1]:1:2", "http://h::"]
+    answers = goref([{"op": "parse", "in": value} for value in inputs], godebug="urlstrictcolons=1")
+    wrong = []
+    for value, answer in zip(inputs, answers):
+        want = _go_parse_answer(answer)
+        try:
+            url = _golang.url_parse(value, _golang.STRICT_COLONS)
+            got: tuple[str, ...] = ("ok", url.string(), url.host_text)
+        except _golang.GoError as error:
+            got = ("error", str(error))
+        if got != want:
+            wrong.append((value, want, got))
+    assert not wrong, disagreements(wrong)
+    assert _go_parse_answer(answers[-3])[0] == "error"  # the go 1.21 default accepts it (see test_release_dependent_values)
 
 
 def test_generated_urls_reach_the_corners(parse_cases):
