@@ -20,6 +20,7 @@ from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_win
 from ..plugin_utils._diagnosis import HostFacts, diagnose
 from ..plugin_utils._host import FileTail, HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
 from ..plugin_utils._proxy import ProxyInputError, type_name
+from ..plugin_utils._routes import requested_endpoints
 from . import ssm_agent_proxy, winhttp_proxy, wininet_proxy
 
 SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
@@ -48,6 +49,8 @@ SETTINGS_MODULES = {"ssm_agent_proxy": ssm_agent_proxy, "wininet_proxy": wininet
 ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "log_tail_bytes": {"type": "int", "default": 65536},
     "desired": {"type": "dict"},
+    "region": {"type": "str"},
+    "endpoints": {"type": "list", "elements": "str"},
 }
 
 
@@ -131,7 +134,8 @@ def winhttp_source(state: HostState) -> tuple[dict[str, t.Any], dict[str, t.Any]
     return views["native"], views["wow64"]
 
 
-def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None,
+                      endpoints: list[tuple[str | None, str]] | None = None) -> dict[str, t.Any]:
     """One read of the host, then the diagnosis (and, with plans, which components already match)."""
     state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes)
     service = state.key(SERVICE_KEY)
@@ -153,7 +157,7 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
         "winhttp": winhttp,
     }
     log = state.file(AGENT_LOG)
-    result = diagnose(raw, facts, log.content if log.exists else None)
+    result = diagnose(raw, facts, log.content if log.exists else None, endpoints=endpoints or requested_endpoints(None, None))
     result["findings"].extend(log_findings(log, service.exists))
     result["sources"]["winhttp_wow64"] = winhttp_wow64
     result["agent"] = {
@@ -222,7 +226,8 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("log_tail_bytes: must be at least 1024 to hold an agent startup block")
         try:
             plans = desired_plans(args["desired"]) if args["desired"] is not None else None
-            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans))
+            endpoints = requested_endpoints(args["region"], args["endpoints"])
+            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans, endpoints))
         except (HostError, BlobError, ProxyInputError) as error:
             raise AnsibleActionFail(str(error)) from None
         result["changed"] = False

@@ -13,7 +13,6 @@ filter (sources given by the operator). Finding codes are stable: playbooks and 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import typing as t
 from collections.abc import Mapping, Sequence
 
@@ -31,6 +30,7 @@ from ._agent import (
     parse_startup_blocks,
 )
 from ._proxy import IMDS_ADDRESSES, redact
+from ._routes import IMDS_URLS, routes
 
 ENVIRONMENT_SOURCES = ("service_registry", "system_environment", "localsystem_environment")
 SOURCE_ORDER = ENVIRONMENT_SOURCES + ("wininet", "winhttp")
@@ -85,26 +85,6 @@ def _bypass_entries(no_proxy: str) -> list[str]:
     return [entry.strip().lower() for entry in no_proxy.split(",") if entry.strip()]
 
 
-def _go_bypasses_ip(no_proxy: str, address: str) -> bool:
-    """Whether Go's httpproxy would bypass the proxy for an IP literal (``*``, equal IP, or CIDR)."""
-    target = ipaddress.ip_address(address)
-    for entry in _bypass_entries(no_proxy):
-        if entry == "*":
-            return True
-        host = entry
-        if entry.startswith("[") and "]:" in entry:
-            host = entry[1:entry.index("]")]
-        try:
-            if "/" in host:
-                if target in ipaddress.ip_network(host, strict=False):
-                    return True
-            elif ipaddress.ip_address(host.rsplit(":", 1)[0] if host.count(":") == 1 else host) == target:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
 def _has_password(value: str) -> bool:
     return redact(value) != value
 
@@ -122,7 +102,7 @@ class Diagnosis:
 
 
 def _check_effective(diagnosis: Diagnosis, effective: Mapping[str, str], proxy_source: str, raw_proxy: str) -> None:
-    http, https, no_proxy = effective["http_proxy"], effective["https_proxy"], effective["no_proxy"]
+    http, https = effective["http_proxy"], effective["https_proxy"]
     if http and not https:
         hint = ""
         if proxy_source in ("wininet", "winhttp") and "=" not in raw_proxy:
@@ -133,14 +113,15 @@ def _check_effective(diagnosis: Diagnosis, effective: Mapping[str, str], proxy_s
             "https_proxy is empty, so all HTTPS traffic (every Systems Manager endpoint) goes direct; Go never falls back to http_proxy for HTTPS."
             + hint,
         )
-    if http or https:
-        for address in IMDS_ADDRESSES[:1]:
-            if not _go_bypasses_ip(no_proxy, address):
-                diagnosis.add(
-                    "imds_not_bypassed", WARNING,
-                    f"no_proxy does not cover {address}: the agent asks the proxy for its instance metadata and role credentials, "
-                    "which fails with IMDSv2; add 169.254.169.254 and fd00:ec2::254 to no_proxy.",
-                )
+    # Instance metadata is asked over http://, so only http_proxy can take it (Go's ProxyFromEnvironment).
+    for route in routes(effective, IMDS_URLS):
+        if route["proxy"]:
+            address = route["url"].split("/")[2]
+            diagnosis.add(
+                "imds_not_bypassed", WARNING,
+                f"no_proxy does not cover {address}: the agent asks the proxy {route['proxy']} for its instance metadata and role "
+                "credentials, which fails with IMDSv2; add 169.254.169.254 and fd00:ec2::254 to no_proxy.",
+            )
     for variable in ("http_proxy", "https_proxy"):
         value = effective[variable]
         if value.lower().startswith("https://"):
@@ -252,6 +233,24 @@ def _check_shadowed(diagnosis: Diagnosis, sources: dict[str, t.Any], used: Mappi
             diagnosis.add("shadowed", INFO, f"Not used by the agent: the {kind} in the {_label(name)}; {reason}.")
 
 
+def _check_routes(diagnosis: Diagnosis, found: Sequence[Mapping[str, t.Any]], effective: Mapping[str, str]) -> None:
+    """What the routes of the agent's own endpoints say: ssm direct, Session Manager behind an https:// proxy."""
+    for route in found:
+        if route["name"] == "ssm" and not route["proxy"] and (effective["http_proxy"] or effective["https_proxy"]):
+            why = f"the no_proxy entry '{route['matched']}' matches it" if route["matched"] else "https_proxy is empty"
+            diagnosis.add(
+                "ssm_direct", WARNING,
+                f"Systems Manager traffic to {route['url']} goes direct although a proxy is set: {why}. Without a VPC endpoint or "
+                "a direct route to AWS the agent cannot reach Systems Manager.",
+            )
+        if route["name"] == "ssmmessages" and route["proxy"].lower().startswith("https://"):
+            diagnosis.add(
+                "session_manager_https_proxy", ERROR,
+                f"Session Manager's data channel ({route['url']}) would go through the https:// proxy {route['proxy']}, but the agent's "
+                "websocket client dials only http:// proxies: sessions fail. Use an http:// proxy URL (CONNECT tunnels the TLS).",
+            )
+
+
 def _check_agent_parsing(diagnosis: Diagnosis, result: AgentProxy) -> None:
     """The WARN lines the agent will log for values it skips, and values whose fate depends on the Go release."""
     for warning in result.warnings:
@@ -287,8 +286,12 @@ def _source_dict(value: t.Any) -> dict[str, t.Any] | None:
     return None if value is None else dict(value)
 
 
-def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text: str | None = None) -> dict[str, t.Any]:
-    """What the agent will use at its next start, the sources, the running values and the findings (redacted)."""
+def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text: str | None = None,
+             endpoints: Sequence[tuple[str | None, str]] | None = None) -> dict[str, t.Any]:
+    """What the agent will use at its next start, the sources, the running values and the findings (redacted).
+
+    With ``endpoints`` ((name, URL) pairs) the result also holds ``routes``: where each one's traffic goes.
+    """
     facts = facts or HostFacts()
     environments = {name: environment_mapping(raw.get(name)) for name in ENVIRONMENT_SOURCES}
     wininet = _source_dict(raw.get("wininet"))
@@ -319,6 +322,9 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
         used.update(result.variable_sources)
         _check_sources(diagnosis, sources, used, result.proxy_considered, result.bypass_considered)
         _check_agent_parsing(diagnosis, result)
+    found_routes = None if endpoints is None else routes(effective, endpoints)
+    if found_routes is not None and facts.agent_installed:
+        _check_routes(diagnosis, found_routes, effective)
 
     running, restart_pending = None, None
     if log_text is not None:
@@ -328,7 +334,9 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
             running = {**{name: _redact_optional(value) for name, value in newest.variables().items()},
                        "logged_at": newest.logged_at, "agent_version": newest.agent_version}
             restart_pending = bool(logged_matches(effective, newest))
+    extra = {} if found_routes is None else {"routes": found_routes}
     return {
+        **extra,
         "effective": {name: redact(value) for name, value in effective.items()},
         "effective_source": {"proxy": result.proxy_source, "bypass": result.bypass_source},
         "sources": _redact_tree(sources),

@@ -26,7 +26,8 @@ def test_well_configured_agent_has_no_findings() -> None:
     [
         ({"winhttp": {"proxy": "p:3128", "bypass": "169.254.169.254"}}, None, "https_direct"),
         ({"service_registry": ["http_proxy=http://p:1"]}, None, "https_direct"),
-        ({"service_registry": ["https_proxy=http://p:1"]}, None, "imds_not_bypassed"),
+        # Instance metadata is asked over http://: only http_proxy can take it there.
+        ({"service_registry": ["http_proxy=http://p:1", "https_proxy=http://p:1"]}, None, "imds_not_bypassed"),
         ({"service_registry": ["https_proxy=http://p:1", "no_proxy=[fd00:ec2::254],169.254.169.254"]}, None, "ipv6_imds_bracketed"),
         ({"service_registry": ["https_proxy=http://p:1", "no_proxy=169.254.169.254,10.*"]}, None, "ie_wildcard_ignored"),
         ({"wininet": {"proxy_enabled": True, "proxy": "http=p:1;https=p:1", "bypass": "<local>;169.254.169.254"}}, None, "local_macro_ignored"),
@@ -117,3 +118,11 @@ def test_go_release_dependent_values_name_both_outcomes(proxy: str, bypass: str,
 
 def test_ordinary_values_depend_on_no_go_release() -> None:
     assert "go_release_dependent" not in codes({"winhttp": {"proxy": "http=p:1;https=[fd00::1]:3128", "bypass": "169.254.169.254;[::1]:80"}})
+
+
+def test_imds_goes_direct_without_http_proxy_and_the_ipv6_address_counts_too() -> None:
+    # Go's ProxyFromEnvironment uses only http_proxy for the http:// metadata URL.
+    assert "imds_not_bypassed" not in codes({"service_registry": ["https_proxy=http://p:1"]})
+    messages = [f["message"] for f in diagnose({"service_registry": ["http_proxy=http://p:1", "https_proxy=http://p:1",
+                                                                     "no_proxy=169.254.169.254"]})["findings"] if f["code"] == "imds_not_bypassed"]
+    assert len(messages) == 1 and "[fd00:ec2::254]" in messages[0]
