@@ -116,7 +116,7 @@ def _check_effective(diagnosis: Diagnosis, effective: Mapping[str, str], proxy_s
     # Instance metadata is asked over http://, so only http_proxy can take it (Go's ProxyFromEnvironment).
     for route in routes(effective, IMDS_URLS):
         if route["proxy"]:
-            address = route["url"].split("/")[2]
+            address = route["url"].split("/")[2].strip("[]")
             diagnosis.add(
                 "imds_not_bypassed", WARNING,
                 f"no_proxy does not cover {address}: the agent asks the proxy {route['proxy']} for its instance metadata and role "

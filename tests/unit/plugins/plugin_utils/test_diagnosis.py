@@ -57,8 +57,8 @@ def test_finding_fires(raw, facts, expected) -> None:
     ("raw", "absent"),
     [
         ({"service_registry": GOOD}, "https_direct"),
-        ({"service_registry": ["https_proxy=http://p:1", "no_proxy=169.254.0.0/16"]}, "imds_not_bypassed"),
-        ({"service_registry": ["https_proxy=http://p:1", "no_proxy=*"]}, "imds_not_bypassed"),
+        ({"service_registry": ["http_proxy=http://p:1", "no_proxy=169.254.0.0/16,fd00:ec2::/32"]}, "imds_not_bypassed"),
+        ({"service_registry": ["http_proxy=http://p:1", "no_proxy=*"]}, "imds_not_bypassed"),
         ({"service_registry": GOOD, "system_environment": {"https_proxy": "http://a:1"},
           "localsystem_environment": {"https_proxy": "http://b:1"}}, "environment_conflict"),
         ({"service_registry": GOOD, "system_environment": {"https_proxy": "http://a:1"}}, "environment_needs_reboot"),
@@ -125,4 +125,4 @@ def test_imds_goes_direct_without_http_proxy_and_the_ipv6_address_counts_too() -
     assert "imds_not_bypassed" not in codes({"service_registry": ["https_proxy=http://p:1"]})
     messages = [f["message"] for f in diagnose({"service_registry": ["http_proxy=http://p:1", "https_proxy=http://p:1",
                                                                      "no_proxy=169.254.169.254"]})["findings"] if f["code"] == "imds_not_bypassed"]
-    assert len(messages) == 1 and "[fd00:ec2::254]" in messages[0]
+    assert len(messages) == 1 and "cover fd00:ec2::254" in messages[0]
