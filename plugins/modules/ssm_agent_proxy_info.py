@@ -167,9 +167,9 @@ findings:
     - "Codes: C(agent_not_installed), C(ec2config_only), C(https_direct), C(imds_not_bypassed), C(ipv6_imds_bracketed),
       C(ie_wildcard_ignored), C(local_macro_ignored), C(pac_or_wpad_ignored), C(https_scheme_proxy), C(credentials_in_log),
       C(percent_mangled_in_log), C(equals_breaks_plugins), C(shadowed), C(environment_conflict), C(environment_needs_reboot),
-      C(windows_2008_agent_limit), C(nano_server), C(ssm_direct), C(session_manager_https_proxy), C(agent_skips_value) (a WARN line the agent will log for a value it
-      skips, with the value), C(go_release_dependent) (a value whose fate depends on the Go release the agent was built
-      with; the message names both outcomes)."
+      C(windows_2008_agent_limit), C(nano_server), C(ssm_direct), C(session_manager_https_proxy), C(agent_skips_value)
+      (a WARN line the agent will log for a value it skips, with the value), C(go_release_dependent) (a value whose fate
+      depends on the Go release the agent was built with; the message names both outcomes)."
   returned: success
   type: list
   elements: dict

@@ -29,6 +29,7 @@ from ._agent import (
     process_environment,
     parse_startup_blocks,
 )
+from ._golang import fields
 from ._proxy import IMDS_ADDRESSES, redact
 from ._routes import IMDS_URLS, routes
 
@@ -193,7 +194,7 @@ def _check_sources(diagnosis: Diagnosis, sources: dict[str, t.Any], used: Mappin
         )
     if bypass_source in ("wininet", "winhttp"):
         raw = (sources[bypass_source] or {}).get("bypass", "")
-        tokens = raw.replace(";", " ").split()
+        tokens = fields(raw.replace(";", " "))  # the agent's strings.Fields, not Python's split()
         if any(token in ("<local>", "<-loopback>") for token in tokens):
             diagnosis.add(
                 "local_macro_ignored", INFO,

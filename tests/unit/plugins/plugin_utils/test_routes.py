@@ -18,8 +18,8 @@ from ansible_collections.ssm.proxy.plugins.plugin_utils._routes import (
 PROXY = {"http_proxy": "http://u:secret@proxy:3128", "https_proxy": "http://u:secret@proxy:3128", "no_proxy": "169.254.169.254,.corp,10.0.0.0/8"}
 
 
-@pytest.mark.parametrize(("region", "domain"), [("eu-west-1", "amazonaws.com"), ("cn-north-1", "amazonaws.com.cn"),
-                                                 ("us-gov-west-1", "amazonaws.com"), ("us-iso-east-1", "c2s.ic.gov")])
+@pytest.mark.parametrize(("region", "domain"), [
+    ("eu-west-1", "amazonaws.com"), ("cn-north-1", "amazonaws.com.cn"), ("us-gov-west-1", "amazonaws.com"), ("us-iso-east-1", "c2s.ic.gov")])
 def test_partition_domain(region: str, domain: str) -> None:
     assert partition_domain(region) == domain
 

@@ -602,7 +602,6 @@ def go_fields(text: str) -> list[str]:
     return [run for run in re.split('[' + re.escape(''.join(sorted(_GO_WHITE_SPACE))) + ']+', text) if run]
 
 
-
 LogLine = t.Tuple[str, str]  # (level, message)
 
 
