@@ -153,6 +153,9 @@ def goref(tmp_path_factory: pytest.TempPathFactory) -> t.Callable[[list[dict[str
         pytest.skip(message)
     binary = tmp_path_factory.mktemp("goref") / "goref"
     env = {**os.environ, "GOTOOLCHAIN": "local", "GOPROXY": "off", "GOFLAGS": "", "GOTELEMETRY": "off", "CGO_ENABLED": "0"}
+    if not (env.get("HOME") or env.get("XDG_CACHE_HOME") or env.get("GOCACHE")):
+        # go needs a build cache and a GOPATH; without a home directory both live with the test's temporary files.
+        env.update(GOCACHE=str(tmp_path_factory.mktemp("gocache")), GOPATH=str(tmp_path_factory.mktemp("gopath")))
     subprocess.run([go, "build", "-o", str(binary), "."], cwd=GOREF, env=env, check=True, timeout=300)
 
     def ask(requests: list[dict[str, t.Any]], godebug: str = "") -> list[dict[str, t.Any]]:
