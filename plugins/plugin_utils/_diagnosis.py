@@ -31,7 +31,7 @@ from ._agent import (
 )
 from ._golang import fields
 from ._proxy import IMDS_ADDRESSES, redact
-from ._routes import IMDS_URLS, routes
+from ._routes import IMDS_URLS, release_dependent_routes, routes
 
 ENVIRONMENT_SOURCES = ("service_registry", "system_environment", "localsystem_environment")
 SOURCE_ORDER = ENVIRONMENT_SOURCES + ("wininet", "winhttp")
@@ -252,6 +252,23 @@ def _check_routes(diagnosis: Diagnosis, found: Sequence[Mapping[str, t.Any]], ef
             )
 
 
+def _check_release_dependent_routes(diagnosis: Diagnosis, effective: Mapping[str, str], endpoints: Sequence[tuple[str | None, str]]) -> None:
+    """Routes that change with the Go release the agent was built with (the proxy variables are parsed by url.Parse)."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for url, change, now, other in release_dependent_routes(effective, endpoints):
+        grouped.setdefault((change, now, other), []).append(url)
+    for (change, now, other), urls in grouped.items():
+        now_text, other_text = now or "direct", other or "direct"
+        builds = (f"built with Go 1.24.8 / 1.25.2 or later it goes {now_text}, built with an older Go {other_text}"
+                  if change == "bracket_checks" else
+                  f"with the agent's go.mod (go 1.21) it goes {now_text}, from a go.mod of go 1.26 or later {other_text}")
+        diagnosis.add(
+            "go_release_dependent", WARNING,
+            f"Traffic to {', '.join(urls)} depends on the Go release the agent was built with: {builds} (Go's url.Parse reads the proxy "
+            "variables differently). Write proxies as http://host:port to get one outcome.",
+        )
+
+
 def _check_agent_parsing(diagnosis: Diagnosis, result: AgentProxy) -> None:
     """The WARN lines the agent will log for values it skips, and values whose fate depends on the Go release."""
     for warning in result.warnings:
@@ -326,6 +343,7 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
     found_routes = None if endpoints is None else routes(effective, endpoints)
     if found_routes is not None and facts.agent_installed:
         _check_routes(diagnosis, found_routes, effective)
+        _check_release_dependent_routes(diagnosis, effective, endpoints or [])
 
     running, restart_pending = None, None
     if log_text is not None:

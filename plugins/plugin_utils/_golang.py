@@ -761,17 +761,17 @@ class _NoProxyEntry:
     match_host: bool = False
 
 
-def _parse_proxy_variable(value: str) -> GoURL | None:
+def _parse_proxy_variable(value: str, release: GoRelease) -> GoURL | None:
     """httpproxy parseProxy: url.Parse, retried with ``http://`` when that fails or has no scheme or host."""
     if not value:
         return None
     try:
-        parsed = url_parse(value)
+        parsed = url_parse(value, release)
     except GoError:
         parsed = None
     if parsed is None or not parsed.scheme or not parsed.host:
         try:
-            return url_parse("http://" + value)
+            return url_parse("http://" + value, release)
         except GoError:
             pass
     return parsed
@@ -839,15 +839,16 @@ class Route:
 class ProxyEnvironment:
     """http.ProxyFromEnvironment for one process environment (Go reads it once, at the first request)."""
 
-    def __init__(self, http_proxy: str = "", https_proxy: str = "", no_proxy: str = "") -> None:
-        self.http_proxy = _parse_proxy_variable(http_proxy)
-        self.https_proxy = _parse_proxy_variable(https_proxy)
+    def __init__(self, http_proxy: str = "", https_proxy: str = "", no_proxy: str = "", release: GoRelease = CURRENT) -> None:
+        self.release = release
+        self.http_proxy = _parse_proxy_variable(http_proxy, release)
+        self.https_proxy = _parse_proxy_variable(https_proxy, release)
         self.no_proxy = _parse_no_proxy(no_proxy)
 
     def route(self, request_url: str) -> Route:
         """The proxy Go uses for a request to ``request_url`` (rewrite wss:// to https:// first, as the agent does)."""
         try:
-            url = url_parse(request_url)
+            url = url_parse(request_url, self.release)
         except GoError:
             return Route("", reason="invalid_url")
         scheme = _as_text(url.scheme)

@@ -19,7 +19,7 @@ import re
 import typing as t
 from collections.abc import Mapping, Sequence
 
-from ._golang import GoError, ProxyEnvironment, url_parse
+from ._golang import BEFORE_BRACKET_CHECKS, CURRENT, STRICT_COLONS, GoError, GoRelease, ProxyEnvironment, url_parse
 from ._proxy import ProxyInputError, redact, type_name
 
 # The endpoints the agent talks to (AWS guide, "Systems Manager prerequisites": ssm, ec2messages, ssmmessages,
@@ -85,13 +85,28 @@ def _as_asked(url: str) -> str:
     return url
 
 
-def routes(effective: Mapping[str, str], endpoints: Sequence[tuple[str | None, str]]) -> list[dict[str, t.Any]]:
+def routes(effective: Mapping[str, str], endpoints: Sequence[tuple[str | None, str]], release: GoRelease = CURRENT) -> list[dict[str, t.Any]]:
     """{name, url, proxy, matched} per endpoint, in order: ``proxy`` redacted or '' (direct), ``matched`` the no_proxy entry."""
-    environment = ProxyEnvironment(effective.get("http_proxy", ""), effective.get("https_proxy", ""), effective.get("no_proxy", ""))
+    environment = ProxyEnvironment(effective.get("http_proxy", ""), effective.get("https_proxy", ""), effective.get("no_proxy", ""), release)
     found = []
     for name, url in endpoints:
         route = environment.route(_as_asked(url))
         found.append({"name": name, "url": redact(url), "proxy": redact(route.proxy), "matched": route.matched})
+    return found
+
+
+def release_dependent_routes(effective: Mapping[str, str], endpoints: Sequence[tuple[str | None, str]]) -> list[tuple[str, str, str, str]]:
+    """(url, change, proxy now, proxy under the other release) for each route that a Go release changes.
+
+    Go parses the proxy variables and the request URL with url.Parse, whose bracket and colon rules changed
+    between releases (see _golang.GoRelease).
+    """
+    current = routes(effective, endpoints)
+    found = []
+    for change, release in (("bracket_checks", BEFORE_BRACKET_CHECKS), ("strict_colons", STRICT_COLONS)):
+        for now, other in zip(current, routes(effective, endpoints, release)):
+            if now["proxy"] != other["proxy"]:
+                found.append((now["url"], change, now["proxy"], other["proxy"]))
     return found
 
 

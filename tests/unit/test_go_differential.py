@@ -380,3 +380,22 @@ def test_routes_shipped_port_agrees_with_go(route_cases):
 def test_generated_routes_go_both_ways(route_cases):
     direct = [case for case in route_cases if case[2] == ""]
     assert len(route_cases) // 10 < len(direct) < len(route_cases) * 9 // 10
+
+
+def test_routes_with_strict_colons_agree_with_go(goref):
+    """The same under GODEBUG=urlstrictcolons=1 (a go.mod of go 1.26 or later), with proxies that hold extra colons."""
+    rng = random.Random(SEED + 6)
+    batches = []
+    for _index in range(100):
+        env = environment(rng)
+        env[rng.choice(["http_proxy", "https_proxy"])] = rng.choice(["http://h:1:2", "h:1:2", "http://[::1]:3128", "a:b", url_like(rng)])
+        batches.append((env, [request_url(rng) for _index in range(6)]))
+    answers = goref([{"op": "routes", "env": {**env, "GODEBUG": "urlstrictcolons=1"}, "urls": urls} for env, urls in batches])
+    wrong = []
+    for (env, urls), answer in zip(batches, answers):
+        proxy_environment = _golang.ProxyEnvironment(**env, release=_golang.STRICT_COLONS)
+        for url, route in zip(urls, answer["routes"]):
+            want = go_text(route["proxy"]) if route["proxy"] else ""
+            if (got := proxy_environment.route(url).proxy) != want:
+                wrong.append(((env, url), want, got))
+    assert not wrong, disagreements(wrong)

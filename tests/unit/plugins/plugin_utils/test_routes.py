@@ -76,3 +76,15 @@ def test_session_manager_cannot_use_an_https_proxy() -> None:
     raw = {"service_registry": ["https_proxy=https://p:443", "http_proxy=http://p:1", "no_proxy=169.254.169.254,fd00:ec2::254"]}
     assert "session_manager_https_proxy" in codes(raw, "eu-west-1")
     assert "session_manager_https_proxy" not in codes(raw, None)  # without a region the endpoint is unknown
+
+
+def test_routes_that_depend_on_the_go_release_name_both_outcomes() -> None:
+    raw = {"service_registry": ["https_proxy=http://[a,b]:80", "http_proxy=http://h:1:2", "no_proxy=169.254.169.254"]}
+    messages = [f["message"] for f in diagnose(raw, endpoints=requested_endpoints("eu-west-1", None))["findings"]
+                if f["code"] == "go_release_dependent"]
+    # https_proxy: Go 1.24.8 / 1.25.2 refuse the bracketed host and retry with http:// in front; older Go keep it.
+    assert any("https://ssm.eu-west-1.amazonaws.com" in m and "later it goes http://http://[a,b]:80" in m
+               and "older Go http://[a,b]:80" in m for m in messages)
+    # http_proxy: two colons, fine under the agent's go 1.21 go.mod, refused (then retried) from go 1.26 on.
+    assert any("[fd00:ec2::254]" in m and "go 1.21) it goes http://h:1:2" in m for m in messages)
+    assert len(messages) == 2
