@@ -399,3 +399,69 @@ def test_routes_with_strict_colons_agree_with_go(goref):
             if (got := proxy_environment.route(url).proxy) != want:
                 wrong.append(((env, url), want, got))
     assert not wrong, disagreements(wrong)
+
+
+# --- SetProxyConfig: which source the agent takes, over generated Windows settings and environments ----------
+
+def windows_settings(rng: random.Random) -> dict[str, t.Any]:
+    """An agent start: maybe IE (manual flag, proxy, bypass), maybe WinHTTP, an environment in any letter case."""
+    case = {}
+    if rng.random() < 0.7:
+        case["ie"] = {"manual": rng.random() < 0.7, "proxy": rng.choice(["", proxy_list(rng)]), "bypass": bypass_list(rng)}
+    if rng.random() < 0.7:
+        case["winhttp"] = {"manual": True, "proxy": rng.choice(["", proxy_list(rng)]), "bypass": bypass_list(rng)}
+    env = {}
+    for name in ("http_proxy", "https_proxy", "no_proxy"):
+        if rng.random() < 0.3:
+            env[rng.choice([name, name.upper(), name.capitalize()])] = rng.choice(["", "http://e:1", url_like(rng)]).replace("\x00", "")
+    case["env"] = env
+    return case
+
+
+@pytest.fixture(scope="module")
+def setproxy_cases(goref) -> list[tuple[dict[str, t.Any], dict[str, t.Any]]]:
+    rng = random.Random(SEED + 7)
+    cases = [windows_settings(rng) for _index in range(2000)]
+    answers = goref([{"op": "setproxy", **case} for case in cases])
+    return [(case, {"http_proxy": go_text(answer["http_proxy"]), "https_proxy": go_text(answer["https_proxy"]),
+                    "no_proxy": go_text(answer["no_proxy"]), "warnings": [go_text(item) for item in answer["warnings"]]})
+            for case, answer in zip(cases, answers)]
+
+
+def test_set_proxy_config_shipped_port_agrees_with_go(setproxy_cases):
+    wrong = []
+    for case, want in setproxy_cases:
+        ie, winhttp = case.get("ie"), case.get("winhttp")
+        result = _agent.effective_agent_proxy(_agent.AgentSources(
+            service_environment=case["env"],
+            wininet=None if ie is None else _agent.WinInetSource(proxy_enabled=ie["manual"], proxy=ie["proxy"], bypass=ie["bypass"]),
+            winhttp=None if winhttp is None else _agent.WinHttpSource(proxy=winhttp["proxy"], bypass=winhttp["bypass"]),
+        ))
+        got = {**result.variables(), "warnings": list(result.warnings)}
+        if got != want:
+            wrong.append((case, want, got))
+    assert not wrong, disagreements(wrong)
+
+
+def test_set_proxy_config_sim_port_agrees_with_go(setproxy_cases, sim_agent):
+    wrong = []
+    for case, want in setproxy_cases:
+        ie, winhttp = case.get("ie"), case.get("winhttp")
+        evaluation = sim_agent.set_proxy_config(sim_agent.AgentInputs(
+            environment=dict(case["env"]),
+            ie=None if ie is None else sim_agent.IEProxyConfig(flags=0x3 if ie["manual"] else 0x1, proxy=ie["proxy"], bypass=ie["bypass"],
+                                                               auto_config_url=""),
+            winhttp=None if winhttp is None else sim_agent.WinHttpProxyInfo(flags=0x3 if winhttp["proxy"] else 0x1, proxy=winhttp["proxy"],
+                                                                            bypass=winhttp["bypass"]),
+        ))
+        got = {**evaluation.variables, "warnings": [message for level, message in evaluation.log if level == "WARN"]}
+        if got != want:
+            wrong.append((case, want, got))
+    assert not wrong, disagreements(wrong)
+
+
+def test_generated_settings_reach_every_source(setproxy_cases):
+    """IE, WinHTTP and the environment each decide some cases, and the IE flag with an empty proxy string occurs."""
+    assert any(case.get("ie", {}).get("manual") and not case["ie"]["proxy"] and case.get("winhttp", {}).get("proxy") for case, _want in setproxy_cases)
+    assert any(want["http_proxy"] and not case["env"] for case, want in setproxy_cases)
+    assert any(case["env"] for case, _want in setproxy_cases)

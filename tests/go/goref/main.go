@@ -22,11 +22,20 @@ import (
 )
 
 type request struct {
-	Op     string            `json:"op"`
-	In     string            `json:"in"`
-	Bypass string            `json:"bypass"`
-	Env    map[string]string `json:"env"`
-	URLs   []string          `json:"urls"`
+	Op      string            `json:"op"`
+	In      string            `json:"in"`
+	Bypass  string            `json:"bypass"`
+	Env     map[string]string `json:"env"`
+	URLs    []string          `json:"urls"`
+	IE      *windowsProxy     `json:"ie"`
+	WinHTTP *windowsProxy     `json:"winhttp"`
+}
+
+// windowsProxy is what WinHttpGetIEProxyConfigForCurrentUser / WinHttpGetDefaultProxyConfiguration report.
+type windowsProxy struct {
+	Manual bool   `json:"manual"` // IE: "use a proxy server" ticked (flag 0x2)
+	Proxy  string `json:"proxy"`
+	Bypass string `json:"bypass"`
 }
 
 type answer map[string]any
@@ -68,6 +77,43 @@ func validateHost(s string) (*url.URL, error) {
 		return nil, errors.New(err.Error() + s + ", skipped")
 	}
 	return u, nil
+}
+
+// setProxyConfig follows the agent's SetProxyConfig over given Windows settings and process environment.
+// IE is used when lpszProxy is not NULL, which WinHttpGetIEProxyConfigForCurrentUser returns only for a
+// non-empty proxy string with the manual flag (Wine dlls/winhttp/session.c); else WinHTTP when its proxy is not
+// empty; then any http_proxy/https_proxy in the environment discards that proxy, a no_proxy that bypass list.
+// Windows environment names ignore case.
+func setProxyConfig(r request) answer {
+	env := map[string]string{}
+	for name, value := range r.Env {
+		env[strings.ToLower(name)] = value
+	}
+	var proxy, bypass string
+	if r.IE != nil && r.IE.Manual && r.IE.Proxy != "" {
+		proxy, bypass = r.IE.Proxy, r.IE.Bypass
+	} else if r.WinHTTP != nil && len(r.WinHTTP.Proxy) > 0 {
+		proxy, bypass = r.WinHTTP.Proxy, r.WinHTTP.Bypass
+	}
+	for _, name := range []string{"https_proxy", "http_proxy", "no_proxy"} {
+		if len(env[name]) > 0 {
+			switch name {
+			case "https_proxy", "http_proxy":
+				proxy = ""
+			case "no_proxy":
+				bypass = ""
+			}
+		}
+	}
+	parsed := agent(proxy, bypass)
+	for _, name := range []string{"http_proxy", "https_proxy", "no_proxy"} {
+		if value, ok := parsed[name]; ok {
+			env[name] = value.(string)
+		} else {
+			env[name] = hx(env[name])
+		}
+	}
+	return answer{"http_proxy": env["http_proxy"], "https_proxy": env["https_proxy"], "no_proxy": env["no_proxy"], "warnings": parsed["warnings"]}
 }
 
 // agent follows SetProxyConfig's ParseProxySettings and bypass loop over one proxy and one bypass string.
@@ -212,6 +258,8 @@ func main() {
 			answers = append(answers, answer{"fields": hexList(strings.Fields(r.In))})
 		case "agent":
 			answers = append(answers, agent(r.In, r.Bypass))
+		case "setproxy":
+			answers = append(answers, setProxyConfig(r))
 		case "routes":
 			answers = append(answers, routes(self, r.Env, r.URLs))
 		default:

@@ -751,14 +751,15 @@ def set_proxy_config(inputs: AgentInputs) -> ProxyEvaluation:
             else:
                 bypass = ''
 
+    # os.Setenv on Windows replaces a variable whatever the case of its name (an empty 'No_proxy' too).
     http, https = parse_proxy_settings(proxy, log)
     if https is not None:
-        environment['https_proxy'] = https.string()
+        _set_env(environment, 'https_proxy', https.string())
     if http is not None:
-        environment['http_proxy'] = http.string()
+        _set_env(environment, 'http_proxy', http.string())
     bypass_list = parse_proxy_bypass(bypass, log)
     if bypass_list:
-        environment['no_proxy'] = ','.join(bypass_list)
+        _set_env(environment, 'no_proxy', ','.join(bypass_list))
 
     variables = {name: getenv(environment, name) for name in PROXY_ENV_VARIABLES}
     return ProxyEvaluation(variables=variables, log=log)
