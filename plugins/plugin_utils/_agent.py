@@ -6,9 +6,10 @@
 
 Private to the ssm.proxy collection (internal use): no compatibility promises.
 
-A port of the agent's ``SetProxyConfig`` (``agent/proxyconfig/proxy_windows.go``, agent 3.x) and of the
-parts of Go's ``net/url`` and ``fmt`` that decide what it ends up using and logging. Pure functions: the
-action plugins feed them what they read from the host.
+A port of the agent's ``SetProxyConfig`` (``agent/proxyconfig/proxy_windows.go``, agent 3.x); the parts of
+Go it relies on (``net/url``, ``fmt``, ``strings.Fields``) are ported in ``_golang``. Pure functions: the
+action plugins feed them what they read from the host. ``tests/unit/test_go_differential.py`` checks the
+parsing and the source selection against the real Go toolchain.
 """
 
 from __future__ import annotations

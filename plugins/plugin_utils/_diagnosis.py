@@ -341,9 +341,11 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
         _check_sources(diagnosis, sources, used, result.proxy_considered, result.bypass_considered)
         _check_agent_parsing(diagnosis, result)
     found_routes = None if endpoints is None else routes(effective, endpoints)
-    if found_routes is not None and facts.agent_installed:
-        _check_routes(diagnosis, found_routes, effective)
-        _check_release_dependent_routes(diagnosis, effective, endpoints or [])
+    if facts.agent_installed:
+        if found_routes is not None:
+            _check_routes(diagnosis, found_routes, effective)
+        # Instance metadata is always routed (as for imds_not_bypassed), so the module and the filter agree.
+        _check_release_dependent_routes(diagnosis, effective, IMDS_URLS if endpoints is None else endpoints)
 
     running, restart_pending = None, None
     if log_text is not None:

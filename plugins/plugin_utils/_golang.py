@@ -698,10 +698,15 @@ class _Cidr:
 
 
 def _decimal(text: str) -> int | None:
-    """net's dtoi over the whole text (leading zeros allowed); None when not all digits."""
+    """net's dtoi over the whole text: leading zeros allowed, None when not all digits or from 0xFFFFFF on."""
     if not text or not all("0" <= char <= "9" for char in text):
         return None
-    return int(text) if len(text) < 9 else None
+    value = 0
+    for char in text:
+        value = value * 10 + ord(char) - 0x30
+        if value >= 0xFFFFFF:
+            return None
+    return value
 
 
 def parse_cidr(text: str) -> _Cidr | None:

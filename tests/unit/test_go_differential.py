@@ -110,7 +110,7 @@ def no_proxy_entry(rng: random.Random) -> str:
         host = rng.choice([".", "*.", "*"]) + host.split(".", 1)[-1]
     elif roll < 0.35:
         host = rng.choice(["10.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "::/0", "fd00::/8", "::ffff:10.0.0.0/104", "10.1.2.3/33",
-                           "0.0.0.0/0", "10.0.0.0/08", "::ffff:0:0/96"])
+                           "0.0.0.0/0", "10.0.0.0/08", "::ffff:0:0/96", "10.0.0.0/000000000008", "1.2.3.4/-1"])
     if ":" in host and "/" not in host and rng.random() < 0.5:
         host = "[" + host + "]"
     if rng.random() < 0.3:
