@@ -118,10 +118,13 @@ def _check_effective(diagnosis: Diagnosis, effective: Mapping[str, str], proxy_s
     for route in routes(effective, IMDS_URLS):
         if route["proxy"]:
             address = route["url"].split("/")[2].strip("[]")
+            # The SDK asks the IPv4 address unless the instance is set to use the IPv6 metadata endpoint.
+            ipv6 = route["name"] == "imds_ipv6"
             diagnosis.add(
-                "imds_not_bypassed", WARNING,
-                f"no_proxy does not cover {address}: the agent asks the proxy {route['proxy']} for its instance metadata and role "
-                "credentials, which fails with IMDSv2; add 169.254.169.254 and fd00:ec2::254 to no_proxy.",
+                "imds_not_bypassed", INFO if ipv6 else WARNING,
+                f"no_proxy does not cover {address}: {'where the IPv6 metadata endpoint is used, ' if ipv6 else ''}the agent asks the "
+                f"proxy {route['proxy']} for its instance metadata and role credentials, which fails with IMDSv2; add 169.254.169.254 "
+                "and fd00:ec2::254 to no_proxy.",
             )
     for variable in ("http_proxy", "https_proxy"):
         value = effective[variable]
