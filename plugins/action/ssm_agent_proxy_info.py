@@ -22,6 +22,7 @@ from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_win
 from ..plugin_utils._diagnosis import HostFacts, diagnose
 from ..plugin_utils._host import OS_KEY, FileTail, HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
 from ..plugin_utils._proxy import ProxyInputError, type_name
+from ..plugin_utils._routes import requested_endpoints
 from . import ssm_agent_proxy, winhttp_proxy, wininet_proxy
 
 SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
@@ -50,6 +51,8 @@ ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "log_tail_bytes": {"type": "int", "default": 65536},
     "desired": {"type": "dict"},
     "stale_after": {"type": "int", "default": DEFAULT_STALE_AFTER},
+    "region": {"type": "str"},
+    "endpoints": {"type": "list", "elements": "str"},
 }
 
 
@@ -134,7 +137,7 @@ def winhttp_source(state: HostState) -> tuple[dict[str, t.Any], dict[str, t.Any]
 
 
 def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None,
-                      stale_after: int = DEFAULT_STALE_AFTER) -> dict[str, t.Any]:
+                      stale_after: int = DEFAULT_STALE_AFTER, endpoints: list[tuple[str | None, str]] | None = None) -> dict[str, t.Any]:
     """One read of the host, then the diagnosis (and, with plans, which components already match)."""
     state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes)
     service = state.key(SERVICE_KEY)
@@ -156,7 +159,8 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
         "winhttp": winhttp,
     }
     log = state.file(AGENT_LOG)
-    result = diagnose(raw, facts, log.content if log.exists and not log.error else None, log.start)
+    result = diagnose(raw, facts, log.content if log.exists and not log.error else None, log.start,
+                      endpoints=endpoints or requested_endpoints(None, None))
     result["findings"].extend(log_findings(log, service.exists, result["running"] is not None))
     outcome = state.key(COLLECTION_KEY).get(RESTART_OUTCOME_VALUE)
     finding = restart_outcome_finding(None if outcome is None else outcome.value, (result["running"] or {}).get("logged_at"))
@@ -255,7 +259,8 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("log_tail_bytes: must be at least 1024 to hold an agent startup block")
         try:
             plans = desired_plans(args["desired"]) if args["desired"] is not None else None
-            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans, args["stale_after"]))
+            endpoints = requested_endpoints(args["region"], args["endpoints"])
+            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans, args["stale_after"], endpoints))
         except (HostError, BlobError, ProxyInputError) as error:
             raise AnsibleActionFail(str(error)) from None
         result["changed"] = False

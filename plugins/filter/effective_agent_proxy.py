@@ -26,6 +26,7 @@ options:
       - C(wininet) is a dict with C(proxy_enabled), C(proxy), C(bypass), C(auto_detect), C(auto_config_url_enabled),
         C(auto_config_url); C(winhttp) a dict with C(proxy) and C(bypass).
       - C(agent_log) is the text of the agent's log, to fill C(running) and C(restart_pending).
+      - C(endpoints) is a list of URLs (C(http://), C(https://), C(ws://), C(wss://)); the result then holds C(routes).
     type: dict
     required: true
 """
@@ -35,6 +36,14 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ {'winhttp': {'proxy': 'proxy.example.com:3128', 'bypass': '<local>'}} | ssm.proxy.effective_agent_proxy }}"
   # effective.https_proxy is '' and findings hold https_direct: write http=...;https=... instead
+
+- name: Does S3 go through the proxy, and instance metadata direct?
+  ansible.builtin.debug:
+    msg: >-
+      {{ ({'service_registry': ['https_proxy=http://proxy.example.com:3128', 'no_proxy=169.254.169.254'],
+           'endpoints': ['https://s3.eu-west-1.amazonaws.com', 'http://169.254.169.254/latest/api/token']}
+          | ssm.proxy.effective_agent_proxy).routes }}
+  # [{url: https://s3..., proxy: http://proxy.example.com:3128, matched: null}, {url: http://169..., proxy: '', matched: 169.254.169.254}]
 
 - name: Which source wins when the service Environment and IE both hold a proxy?
   ansible.builtin.debug:
@@ -46,7 +55,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(effective), C(effective_source), C(sources), C(running), C(restart_pending) and C(findings), as returned by M(ssm.proxy.ssm_agent_proxy_info).
+  description:
+    - C(effective), C(effective_source), C(sources), C(running), C(restart_pending) and C(findings), as returned by
+      M(ssm.proxy.ssm_agent_proxy_info).
+    - With C(endpoints), C(routes) too, in the same order, one C({url, proxy, matched}) per URL; C(proxy) is the proxy URL Go's
+      C(http.ProxyFromEnvironment) picks (password redacted) or C('') for direct, C(matched) the C(no_proxy) entry that made
+      it direct, or null (direct because of no proxy for that scheme, or localhost and loopback, which Go never proxies).
+      A C(ws(s)://) URL is routed as C(http(s)://), as the agent's websocket client asks for it.
   type: dict
 """
 
@@ -56,8 +71,10 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ssm.proxy.plugins.plugin_utils._diagnosis import diagnose
+from ansible_collections.ssm.proxy.plugins.plugin_utils._proxy import ProxyInputError
+from ansible_collections.ssm.proxy.plugins.plugin_utils._routes import validate_endpoints
 
-KNOWN_KEYS = frozenset(("service_registry", "system_environment", "localsystem_environment", "wininet", "winhttp", "agent_log"))
+KNOWN_KEYS = frozenset(("service_registry", "system_environment", "localsystem_environment", "wininet", "winhttp", "agent_log", "endpoints"))
 
 
 def effective_agent_proxy(sources: t.Any) -> dict[str, t.Any]:
@@ -70,8 +87,16 @@ def effective_agent_proxy(sources: t.Any) -> dict[str, t.Any]:
     for name in ("wininet", "winhttp"):
         if sources.get(name) is not None and not isinstance(sources[name], Mapping):
             raise AnsibleFilterError(f"effective_agent_proxy: {name} must be a dict, got {type(sources[name]).__name__}")
-    raw = {name: value for name, value in sources.items() if name != "agent_log"}
-    return diagnose(raw, log_text=sources.get("agent_log"))
+    raw = {name: value for name, value in sources.items() if name not in ("agent_log", "endpoints")}
+    if "endpoints" not in sources:
+        return diagnose(raw, log_text=sources.get("agent_log"))
+    try:
+        endpoints = validate_endpoints("effective_agent_proxy: endpoints", sources["endpoints"])
+    except ProxyInputError as error:
+        raise AnsibleFilterError(str(error)) from None
+    result = diagnose(raw, log_text=sources.get("agent_log"), endpoints=[(None, url) for url in endpoints])
+    result["routes"] = [{key: route[key] for key in ("url", "proxy", "matched")} for route in result["routes"]]
+    return result
 
 
 class FilterModule:

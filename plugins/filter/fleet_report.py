@@ -18,6 +18,8 @@ description:
   - A host is compliant when its result has RV(ssm.proxy.ssm_agent_proxy_info#module:compliant) true (or, without
     C(desired), no C(error) finding) and no restart is pending.
   - Values come already redacted from the module; nothing here can show a credential.
+  - Each host row holds C(ssm_route) and C(s3_route), the module's RV(ssm.proxy.ssm_agent_proxy_info#module:routes) entry
+    for those endpoints (C(proxy) empty for direct), or null when the module ran without C(region).
 positional: _input
 options:
   _input:
@@ -67,9 +69,19 @@ def _row(host: str, result: t.Any) -> dict[str, t.Any]:
         "restart_pending": result.get("restart_pending"),
         "compliance": result.get("compliance"),
         "agent_version": (result.get("agent") or {}).get("version"),
+        "ssm_route": _route(result, "ssm"),
+        "s3_route": _route(result, "s3"),
         "findings": findings,
         "message": "",
     }
+
+
+def _route(result: Mapping[str, t.Any], name: str) -> dict[str, t.Any] | None:
+    """The host's route of one agent endpoint ({url, proxy, matched}; proxy '' = direct), None without ``region``."""
+    for route in result.get("routes") or []:
+        if route.get("name") == name:
+            return {key: route.get(key) for key in ("url", "proxy", "matched")}
+    return None
 
 
 def _markdown(title: str, summary: dict[str, t.Any], rows: list[dict[str, t.Any]]) -> str:

@@ -38,6 +38,17 @@ options:
         validated exactly as the module validates it, so bad input fails here, before anything changes.
       - The comparison is made by the modules' own logic on what was read, so it agrees with what running them would do.
     type: dict
+  region:
+    description:
+      - The AWS region of the instance, e.g. C(eu-west-1) or C(cn-north-1). With it RV(routes) also holds the agent's
+        endpoints there (C(ssm), C(ec2messages), C(ssmmessages), C(s3), C(kms), C(logs), under the partition's domain such as
+        C(amazonaws.com.cn)), and findings C(ssm_direct) and C(session_manager_https_proxy) can be reported.
+    type: str
+  endpoints:
+    description:
+      - More URLs to route (C(http://), C(https://), C(ws://) or C(wss://)), e.g. a VPC endpoint or your own service.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -93,6 +104,17 @@ EXAMPLES = r"""
       winhttp_proxy:
         proxy: {http: proxy.example.com:3128, https: proxy.example.com:3128}
   register: plan
+
+- name: Where does each endpoint's traffic go?
+  ssm.proxy.ssm_agent_proxy_info:
+    region: eu-west-1
+    endpoints:
+      - https://vpce-0123456789abcdef0-abcdefgh.ssm.eu-west-1.vpce.amazonaws.com
+  register: agent_proxy
+
+- name: Show, per endpoint, the proxy or why it goes direct
+  ansible.builtin.debug:
+    msg: "{{ agent_proxy.routes | map(attribute='url') | zip(agent_proxy.routes | map(attribute='proxy')) | list }}"
 
 - name: Restart agents whose settings changed since they started
   ansible.windows.win_service:
@@ -152,8 +174,10 @@ findings:
     - "Codes: C(agent_not_installed), C(ec2config_only), C(https_direct), C(imds_not_bypassed), C(ipv6_imds_bracketed),
       C(ie_wildcard_ignored), C(local_macro_ignored), C(pac_or_wpad_ignored), C(https_scheme_proxy), C(credentials_in_log),
       C(percent_mangled_in_log), C(equals_breaks_plugins), C(shadowed), C(environment_conflict), C(environment_needs_reboot),
-      C(windows_2008_agent_limit), C(nano_server), C(agent_log_missing), C(agent_log_unreadable), C(agent_running_unknown),
-      C(detached_restart_failed)."
+      C(windows_2008_agent_limit), C(nano_server), C(ssm_direct), C(session_manager_https_proxy), C(agent_skips_value)
+      (a WARN line the agent will log for a value it skips, with the value), C(go_release_dependent) (a value whose fate
+      depends on the Go release the agent was built with; the message names both outcomes), C(agent_log_missing),
+      C(agent_log_unreadable), C(agent_running_unknown), C(detached_restart_failed)."
   returned: success
   type: list
   elements: dict
@@ -161,6 +185,20 @@ findings:
     - code: https_direct
       severity: error
       message: https_proxy is empty, so all HTTPS traffic (every Systems Manager endpoint) goes direct.
+routes:
+  description:
+    - Where each endpoint's traffic goes once the agent runs with RV(effective), in this order - the agent's endpoints in
+      O(region) (when given), instance metadata (C(imds), C(imds_ipv6)), then O(endpoints).
+    - C(name) is the service (C(ssm), C(ec2messages), C(ssmmessages), C(s3), C(kms), C(logs), C(imds), C(imds_ipv6)) or null
+      for O(endpoints); C(url) the URL; C(proxy) the proxy URL Go's C(http.ProxyFromEnvironment) picks (password redacted)
+      or C('') for direct; C(matched) the C(no_proxy) entry that made it direct, or null.
+    - Session Manager's C(wss://ssmmessages...) is routed as C(https://), as the agent's websocket client asks for it.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - {name: ssm, url: "https://ssm.eu-west-1.amazonaws.com", proxy: "http://proxy.example.com:3128", matched: null}
+    - {name: imds, url: "http://169.254.169.254/latest/api/token", proxy: "", matched: 169.254.169.254}
 agent:
   description: Whether the agent's service exists, its version (from its log) and the log file read.
   returned: success

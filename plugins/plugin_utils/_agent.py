@@ -6,9 +6,10 @@
 
 Private to the ssm.proxy collection (internal use): no compatibility promises.
 
-A port of the agent's ``SetProxyConfig`` (``agent/proxyconfig/proxy_windows.go``, agent 3.x) and of the
-parts of Go's ``net/url`` and ``fmt`` that decide what it ends up using and logging. Pure functions: the
-action plugins feed them what they read from the host.
+A port of the agent's ``SetProxyConfig`` (``agent/proxyconfig/proxy_windows.go``, agent 3.x); the parts of
+Go it relies on (``net/url``, ``fmt``, ``strings.Fields``) are ported in ``_golang``. Pure functions: the
+action plugins feed them what they read from the host. ``tests/unit/test_go_differential.py`` checks the
+parsing and the source selection against the real Go toolchain.
 """
 
 from __future__ import annotations
@@ -16,97 +17,38 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing as t
-import urllib.parse
 from collections.abc import Mapping, Sequence
+
+from ._golang import BEFORE_BRACKET_CHECKS, CURRENT, STRICT_COLONS, GoError, GoRelease, GoURL, fields, sprintf_no_args, url_parse
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy")
 
-_GO_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-# Characters Go's url.Parse refuses in a host (shouldEscape in encodeHost mode, ASCII only).
-_GO_HOST_OK = re.compile(r"^[A-Za-z0-9\-_.~!$&'()*+,;=:\[\]<>\"%]*$")
+# The Go parts (url.Parse, URL.String(), fmt, strings.Fields) live in _golang, checked against Go itself.
+GoUrlError = GoError
+GoUrl = GoURL
 
 
-class GoUrlError(ValueError):
-    """url.Parse failed; the agent logs a WARN and skips the value."""
+def go_url_parse(raw: str) -> GoURL:
+    """Go's url.Parse (see _golang.url_parse)."""
+    return url_parse(raw)
 
 
-@dataclasses.dataclass(frozen=True)
-class GoUrl:
-    """The parts of Go's url.URL that the agent's proxy handling uses."""
+def validate_host(value: str, release: GoRelease = CURRENT) -> GoURL:
+    """The agent's ``ValidateHost``: refuse WinINet macros, default the scheme to http, url.Parse.
 
-    scheme: str
-    username: str | None
-    password: str | None
-    host: str
-    path: str
-
-    def string(self) -> str:
-        """Go's ``URL.String()`` for an absolute URL with an authority."""
-        userinfo = ""
-        if self.username is not None:
-            userinfo = _go_escape_userinfo(self.username)
-            if self.password is not None:
-                userinfo += ":" + _go_escape_userinfo(self.password)
-            userinfo += "@"
-        return f"{self.scheme}://{userinfo}{self.host}{self.path}"
-
-
-def _go_escape_userinfo(text: str) -> str:
-    """url.userinfo escaping: unreserved and the sub-delims Go allows stay, '@', '/', '?', ':' are escaped."""
-    return urllib.parse.quote(text, safe="-_.~$&+,;=")
-
-
-def _valid_optional_port(port: str) -> bool:
-    return port == "" or (port.startswith(":") and port[1:].isdigit()) or port == ":"
-
-
-def go_url_parse(raw: str) -> GoUrl:
-    """Parse like Go's url.Parse for the ``scheme://[userinfo@]host[:port][/path]`` URLs the agent builds."""
-    match = _GO_SCHEME_RE.match(raw)
-    if not match:
-        raise GoUrlError(f'parse "{raw}": missing protocol scheme')
-    scheme = match.group(1).lower()
-    rest = raw[match.end():]
-    if not rest.startswith("//"):
-        raise GoUrlError(f'parse "{raw}": not an absolute URL with a host')
-    rest = rest[2:]
-    authority_end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    authority, path = rest[:authority_end], rest[authority_end:]
-    userinfo, at, host = authority.rpartition("@")
-    username = password = None
-    if at:
-        user_part, colon, password_part = userinfo.partition(":")
-        try:
-            username = urllib.parse.unquote(user_part, errors="strict")
-            password = urllib.parse.unquote(password_part, errors="strict") if colon else None
-        except UnicodeDecodeError:
-            raise GoUrlError(f'parse "{raw}": invalid userinfo') from None
-        if re.search(r"%(?![0-9A-Fa-f]{2})", userinfo):
-            raise GoUrlError(f'parse "{raw}": invalid URL escape')
-    if host.startswith("["):
-        close = host.find("]")
-        if close < 0:
-            raise GoUrlError(f'parse "{raw}": missing \']\' in host')
-        if not _valid_optional_port(host[close + 1:]):
-            raise GoUrlError(f'parse "{raw}": invalid port "{host[close + 1:]}" after host')
-    else:
-        colon = host.rfind(":")
-        if colon >= 0 and not _valid_optional_port(host[colon:]):
-            raise GoUrlError(f'parse "{raw}": invalid port "{host[colon:]}" after host')
-    if not _GO_HOST_OK.match(host):
-        raise GoUrlError(f'parse "{raw}": invalid character in host name')
-    return GoUrl(scheme=scheme, username=username, password=password, host=host, path=path)
-
-
-def validate_host(value: str) -> GoUrl:
-    """The agent's ``ValidateHost``: refuse WinINet macros, default the scheme to http, url.Parse."""
+    On failure the agent builds its error as ``err.Error() + s + ", skipped"`` with no separator, so the
+    WARN line reads ``parse "http://x": <reason>http://x, skipped``.
+    """
     if value in ("<-loopback>", "<local>"):
-        raise GoUrlError(f"{value} host not supported, skipped")
+        raise GoError(f"{value} host not supported, skipped")
     if value.startswith("//"):
         value = "http:" + value
     if "://" not in value:
         value = "http://" + value
-    return go_url_parse(value)
+    try:
+        return url_parse(value, release)
+    except GoError as error:
+        raise GoError(f"{error}{value}, skipped") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,9 +67,9 @@ def parse_proxy_settings(proxy: str) -> ParsedProxy:
     other ``scheme=`` pieces are dropped, a bare piece is "other" (the last wins). An invalid value resets
     its variable to nil, as the Go assignment ``http, err = ValidateHost(...)`` does.
     """
-    found: dict[str, GoUrl | None] = {"http": None, "https": None, "other": None}
+    found: dict[str, GoURL | None] = {"http": None, "https": None, "other": None}
     warnings = []
-    for field in proxy.split():
+    for field in fields(proxy):
         for piece in field.split(";"):
             if not piece:
                 continue
@@ -137,7 +79,7 @@ def parse_proxy_settings(proxy: str) -> ParsedProxy:
                 continue
             try:
                 found[slot] = validate_host(value if sep else piece)
-            except GoUrlError as error:
+            except GoError as error:
                 found[slot] = None
                 warnings.append(f"ParseProxySettings, invalid URL or host for proxy: {error}")
     http, https, other = found["http"], found["https"], found["other"]
@@ -158,15 +100,61 @@ def parse_proxy_settings(proxy: str) -> ParsedProxy:
 def parse_proxy_bypass(bypass: str) -> tuple[list[str], list[str]]:
     """The agent's bypass handling: whitespace and ';' split, each entry reduced to its URL host part."""
     entries, warnings = [], []
-    for field in bypass.split():
+    for field in fields(bypass):
         for piece in field.split(";"):
             if not piece:
                 continue
             try:
-                entries.append(validate_host(piece).host)
-            except GoUrlError as error:
+                entries.append(validate_host(piece).host_text)
+            except GoError as error:
                 warnings.append(f"SetProxySettings invalid URL or host for no_proxy: {error}")
     return entries, warnings
+
+
+@dataclasses.dataclass(frozen=True)
+class ReleaseDependence:
+    """A value whose fate depends on the Go release the agent was built with: both outcomes, in words."""
+
+    kind: str  # "proxy" or "bypass"
+    value: str
+    change: str  # "bracket_checks" or "strict_colons"
+    current: str  # what Go 1.24.8 / 1.25.2 and later do with a go 1.21 go.mod (what the differential test runs)
+    other: str  # what the other release does
+
+
+def _validated_values(proxy: str, bypass: str) -> list[tuple[str, str]]:
+    """(kind, value) for every value ParseProxySettings and the bypass loop hand to ValidateHost."""
+    found = []
+    for kind, text in (("proxy", proxy), ("bypass", bypass)):
+        for field in fields(text):
+            for piece in field.split(";"):
+                name, sep, value = piece.partition("=")
+                if kind == "proxy" and sep:
+                    if name in ("http", "https"):
+                        found.append((kind, value))
+                elif piece:
+                    found.append((kind, piece))
+    return found
+
+
+def _outcome(kind: str, value: str, release: GoRelease) -> str:
+    try:
+        url = validate_host(value, release)
+    except GoError as error:
+        return f"skips it ({error})"
+    return f"uses {url.string()}" if kind == "proxy" else f"adds '{url.host_text}' to no_proxy"
+
+
+def release_dependences(proxy: str, bypass: str) -> tuple[ReleaseDependence, ...]:
+    """The values whose outcome differs between Go releases (spec: where it depends on Go, say so)."""
+    found = []
+    for kind, value in _validated_values(proxy, bypass):
+        current = _outcome(kind, value, CURRENT)
+        for change, release in (("bracket_checks", BEFORE_BRACKET_CHECKS), ("strict_colons", STRICT_COLONS)):
+            other = _outcome(kind, value, release)
+            if other != current:
+                found.append(ReleaseDependence(kind, value, change, current, other))
+    return tuple(found)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,6 +202,8 @@ class AgentProxy:
     # The IE/WinHTTP source whose proxy / bypass string the agent parsed (even when parsing left nothing), or "none".
     proxy_considered: str = "none"
     bypass_considered: str = "none"
+    # Values of those strings whose outcome depends on the Go release the agent was built with.
+    release_dependences: tuple[ReleaseDependence, ...] = ()
 
     def variables(self) -> dict[str, str]:
         return {"http_proxy": self.http_proxy, "https_proxy": self.https_proxy, "no_proxy": self.no_proxy}
@@ -254,7 +244,10 @@ def effective_agent_proxy(sources: AgentSources) -> AgentProxy:
     """Port of SetProxyConfig: IE (manual proxy) else WinHTTP, then any environment proxy variable wins."""
     proxy = bypass = ""
     proxy_source = bypass_source = "none"
-    if sources.wininet is not None and sources.wininet.proxy_enabled:
+    # WinHttpGetIEProxyConfigForCurrentUser returns lpszProxy only for a non-empty proxy string with the
+    # manual-proxy flag (Wine's dlls/winhttp/session.c: `if (len && hdr->flags & PROXY_TYPE_PROXY)`), and the
+    # agent's `enabled` is `lpszProxy != nil`: a ticked box with an empty string falls through to WinHTTP.
+    if sources.wininet is not None and sources.wininet.proxy_enabled and sources.wininet.proxy:
         proxy, bypass = sources.wininet.proxy, sources.wininet.bypass
         proxy_source = bypass_source = "wininet"
     elif sources.winhttp is not None and sources.winhttp.proxy:
@@ -298,6 +291,7 @@ def effective_agent_proxy(sources: AgentSources) -> AgentProxy:
         variable_sources={name: sources_of[name] for name in PROXY_VARIABLES if variables[name]},
         proxy_considered=proxy_considered,
         bypass_considered=bypass_considered,
+        release_dependences=release_dependences(proxy, bypass),
     )
 
 
@@ -377,33 +371,7 @@ def go_format_mangle(value: str) -> str:
     The agent logs the proxy variables that way, so ``p%40ss`` appears as ``p%!s(MISSING)s``: only the
     log is affected, and comparisons must mangle the expected value the same way.
     """
-    out = []
-    i = 0
-    while i < len(value):
-        char = value[i]
-        if char != "%":
-            out.append(char)
-            i += 1
-            continue
-        i += 1
-        if i >= len(value):
-            out.append("%!(NOVERB)")
-            break
-        while i < len(value) and value[i] in "+-# 0":
-            i += 1
-        while i < len(value) and value[i].isdigit():
-            i += 1
-        if i < len(value) and value[i] == ".":
-            i += 1
-            while i < len(value) and value[i].isdigit():
-                i += 1
-        if i >= len(value):
-            out.append("%!(NOVERB)")
-            break
-        # The verb '%' prints a percent sign whatever width or precision precedes it: '%27%60' logs as '%60'.
-        out.append("%" if value[i] == "%" else f"%!{value[i]}(MISSING)")
-        i += 1
-    return "".join(out)
+    return sprintf_no_args(value)
 
 
 def logged_matches(expected: Mapping[str, str | None], block: StartupBlock) -> list[str]:

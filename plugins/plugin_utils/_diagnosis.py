@@ -13,12 +13,12 @@ filter (sources given by the operator). Finding codes are stable: playbooks and 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import typing as t
 from collections.abc import Mapping, Sequence
 
 from ._agent import (
     PROXY_VARIABLES,
+    AgentProxy,
     AgentSources,
     StartupBlock,
     WinHttpSource,
@@ -29,7 +29,9 @@ from ._agent import (
     process_environment,
     parse_startup_blocks,
 )
+from ._golang import fields
 from ._proxy import IMDS_ADDRESSES, redact
+from ._routes import IMDS_URLS, release_dependent_routes, routes
 
 ENVIRONMENT_SOURCES = ("service_registry", "system_environment", "localsystem_environment")
 SOURCE_ORDER = ENVIRONMENT_SOURCES + ("wininet", "winhttp")
@@ -84,26 +86,6 @@ def _bypass_entries(no_proxy: str) -> list[str]:
     return [entry.strip().lower() for entry in no_proxy.split(",") if entry.strip()]
 
 
-def _go_bypasses_ip(no_proxy: str, address: str) -> bool:
-    """Whether Go's httpproxy would bypass the proxy for an IP literal (``*``, equal IP, or CIDR)."""
-    target = ipaddress.ip_address(address)
-    for entry in _bypass_entries(no_proxy):
-        if entry == "*":
-            return True
-        host = entry
-        if entry.startswith("[") and "]:" in entry:
-            host = entry[1:entry.index("]")]
-        try:
-            if "/" in host:
-                if target in ipaddress.ip_network(host, strict=False):
-                    return True
-            elif ipaddress.ip_address(host.rsplit(":", 1)[0] if host.count(":") == 1 else host) == target:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
 def _has_password(value: str) -> bool:
     return redact(value) != value
 
@@ -121,7 +103,7 @@ class Diagnosis:
 
 
 def _check_effective(diagnosis: Diagnosis, effective: Mapping[str, str], proxy_source: str, raw_proxy: str) -> None:
-    http, https, no_proxy = effective["http_proxy"], effective["https_proxy"], effective["no_proxy"]
+    http, https = effective["http_proxy"], effective["https_proxy"]
     if http and not https:
         hint = ""
         if proxy_source in ("wininet", "winhttp") and "=" not in raw_proxy:
@@ -132,14 +114,18 @@ def _check_effective(diagnosis: Diagnosis, effective: Mapping[str, str], proxy_s
             "https_proxy is empty, so all HTTPS traffic (every Systems Manager endpoint) goes direct; Go never falls back to http_proxy for HTTPS."
             + hint,
         )
-    if http or https:
-        for address in IMDS_ADDRESSES[:1]:
-            if not _go_bypasses_ip(no_proxy, address):
-                diagnosis.add(
-                    "imds_not_bypassed", WARNING,
-                    f"no_proxy does not cover {address}: the agent asks the proxy for its instance metadata and role credentials, "
-                    "which fails with IMDSv2; add 169.254.169.254 and fd00:ec2::254 to no_proxy.",
-                )
+    # Instance metadata is asked over http://, so only http_proxy can take it (Go's ProxyFromEnvironment).
+    for route in routes(effective, IMDS_URLS):
+        if route["proxy"]:
+            address = route["url"].split("/")[2].strip("[]")
+            # The SDK asks the IPv4 address unless the instance is set to use the IPv6 metadata endpoint.
+            ipv6 = route["name"] == "imds_ipv6"
+            diagnosis.add(
+                "imds_not_bypassed", INFO if ipv6 else WARNING,
+                f"no_proxy does not cover {address}: {'where the IPv6 metadata endpoint is used, ' if ipv6 else ''}the agent asks the "
+                f"proxy {route['proxy']} for its instance metadata and role credentials, which fails with IMDSv2; add 169.254.169.254 "
+                "and fd00:ec2::254 to no_proxy.",
+            )
     for variable in ("http_proxy", "https_proxy"):
         value = effective[variable]
         if value.lower().startswith("https://"):
@@ -211,7 +197,7 @@ def _check_sources(diagnosis: Diagnosis, sources: dict[str, t.Any], used: Mappin
         )
     if bypass_source in ("wininet", "winhttp"):
         raw = (sources[bypass_source] or {}).get("bypass", "")
-        tokens = raw.replace(";", " ").split()
+        tokens = fields(raw.replace(";", " "))  # the agent's strings.Fields, not Python's split()
         if any(token in ("<local>", "<-loopback>") for token in tokens):
             diagnosis.add(
                 "local_macro_ignored", INFO,
@@ -251,6 +237,64 @@ def _check_shadowed(diagnosis: Diagnosis, sources: dict[str, t.Any], used: Mappi
             diagnosis.add("shadowed", INFO, f"Not used by the agent: the {kind} in the {_label(name)}; {reason}.")
 
 
+def _check_routes(diagnosis: Diagnosis, found: Sequence[Mapping[str, t.Any]], effective: Mapping[str, str]) -> None:
+    """What the routes of the agent's own endpoints say: ssm direct, Session Manager behind an https:// proxy."""
+    for route in found:
+        if route["name"] == "ssm" and not route["proxy"] and (effective["http_proxy"] or effective["https_proxy"]):
+            why = f"the no_proxy entry '{route['matched']}' matches it" if route["matched"] else "https_proxy is empty"
+            diagnosis.add(
+                "ssm_direct", WARNING,
+                f"Systems Manager traffic to {route['url']} goes direct although a proxy is set: {why}. Without a VPC endpoint or "
+                "a direct route to AWS the agent cannot reach Systems Manager.",
+            )
+        if route["name"] == "ssmmessages" and route["proxy"].lower().startswith("https://"):
+            diagnosis.add(
+                "session_manager_https_proxy", ERROR,
+                f"Session Manager's data channel ({route['url']}) would go through the https:// proxy {route['proxy']}, but the agent's "
+                "websocket client dials only http:// proxies: sessions fail. Use an http:// proxy URL (CONNECT tunnels the TLS).",
+            )
+
+
+def _check_release_dependent_routes(diagnosis: Diagnosis, effective: Mapping[str, str], endpoints: Sequence[tuple[str | None, str]]) -> None:
+    """Routes that change with the Go release the agent was built with (the proxy variables are parsed by url.Parse)."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for url, change, now, other in release_dependent_routes(effective, endpoints):
+        grouped.setdefault((change, now, other), []).append(url)
+    for (change, now, other), urls in grouped.items():
+        now_text, other_text = now or "direct", other or "direct"
+        builds = (f"built with Go 1.24.8 / 1.25.2 or later it goes {now_text}, built with an older Go {other_text}"
+                  if change == "bracket_checks" else
+                  f"with the agent's go.mod (go 1.21) it goes {now_text}, from a go.mod of go 1.26 or later {other_text}")
+        diagnosis.add(
+            "go_release_dependent", WARNING,
+            f"Traffic to {', '.join(urls)} depends on the Go release the agent was built with: {builds} (Go's url.Parse reads the proxy "
+            "variables differently). Write proxies as http://host:port to get one outcome.",
+        )
+
+
+def _check_agent_parsing(diagnosis: Diagnosis, result: AgentProxy) -> None:
+    """The WARN lines the agent will log for values it skips, and values whose fate depends on the Go release."""
+    for warning in result.warnings:
+        macro = warning.endswith(("<local> host not supported, skipped", "<-loopback> host not supported, skipped"))
+        diagnosis.add(
+            "agent_skips_value", INFO if macro else WARNING,
+            f"At its next start the agent will log 'WARN {warning}' and skip that value.",
+        )
+    for found in result.release_dependences:
+        where = f"the {found.kind} string of the {_label(result.proxy_considered if found.kind == 'proxy' else result.bypass_considered)}"
+        if found.change == "bracket_checks":
+            builds = (f"built with Go 1.24.8 / 1.25.2 or later (CVE-2025-47912) the agent {found.current}; "
+                      f"built with an older Go it {found.other}")
+        else:
+            builds = (f"with the agent's go.mod (go 1.21, so GODEBUG urlstrictcolons=0) the agent {found.current}; "
+                      f"built from a go.mod of go 1.26 or later it {found.other}")
+        diagnosis.add(
+            "go_release_dependent", WARNING,
+            f"'{found.value}' in {where}: {builds}. Which Go builds a given agent release is not published; "
+            "write host:port, or an IPv6 address in brackets, to get one outcome.",
+        )
+
+
 def _label(source: str) -> str:
     return {
         "service_registry": "service Environment value", "system_environment": "system environment",
@@ -263,11 +307,13 @@ def _source_dict(value: t.Any) -> dict[str, t.Any] | None:
     return None if value is None else dict(value)
 
 
-def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text: str | None = None, log_start: int = 0) -> dict[str, t.Any]:
+def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text: str | None = None, log_start: int = 0,
+             endpoints: Sequence[tuple[str | None, str]] | None = None) -> dict[str, t.Any]:
     """What the agent will use at its next start, the sources, the running values and the findings (redacted).
 
     ``log_start`` is the byte offset of ``log_text`` in the agent's log: ``running.offset`` is then the
     offset of the newest startup block in the file, which verification compares to tell a new start.
+    With ``endpoints`` ((name, URL) pairs) the result also holds ``routes``: where each one's traffic goes.
     """
     facts = facts or HostFacts()
     environments = {name: environment_mapping(raw.get(name)) for name in ENVIRONMENT_SOURCES}
@@ -298,6 +344,13 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
         used = {name: source for name, (_value, source) in process_environment(agent_sources).items()}
         used.update(result.variable_sources)
         _check_sources(diagnosis, sources, used, result.proxy_considered, result.bypass_considered)
+        _check_agent_parsing(diagnosis, result)
+    found_routes = None if endpoints is None else routes(effective, endpoints)
+    if facts.agent_installed:
+        if found_routes is not None:
+            _check_routes(diagnosis, found_routes, effective)
+        # Instance metadata is always routed (as for imds_not_bypassed), so the module and the filter agree.
+        _check_release_dependent_routes(diagnosis, effective, IMDS_URLS if endpoints is None else endpoints)
 
     running, restart_pending = None, None
     if log_text is not None:
@@ -307,7 +360,9 @@ def diagnose(raw: Mapping[str, t.Any], facts: HostFacts | None = None, log_text:
             running = {**{name: _redact_optional(value) for name, value in newest.variables().items()},
                        "logged_at": newest.logged_at, "agent_version": newest.agent_version, "offset": log_start + newest.offset}
             restart_pending = bool(logged_matches(effective, newest))
+    extra = {} if found_routes is None else {"routes": found_routes}
     return {
+        **extra,
         "effective": {name: redact(value) for name, value in effective.items()},
         "effective_source": {"proxy": result.proxy_source, "bypass": result.bypass_source},
         "sources": _redact_tree(sources),

@@ -165,6 +165,17 @@ def test_ie_strings_without_manual_flag_fall_back_to_winhttp(sim_agent):
     ]
 
 
+def test_ie_manual_flag_with_empty_proxy_falls_back_to_winhttp(sim_agent):
+    # WinHttpGetIEProxyConfigForCurrentUser leaves lpszProxy NULL for an empty string even with flag 0x2
+    # (Wine dlls/winhttp/session.c), and the agent's `enabled` is `lpszProxy != nil`.
+    evaluation = evaluate(sim_agent, {
+        IE_KEY: {'DefaultConnectionSettings': ie_blob('', 'ie.corp', flags=0x3)},
+        MACHINE_KEY: {'WinHttpSettings': winhttp_blob('http=wh:2;https=wh:2', 'a.corp')},
+    })
+    assert evaluation.variables == {'https_proxy': 'http://wh:2', 'http_proxy': 'http://wh:2', 'no_proxy': 'a.corp'}
+    assert 'INFO Getting WinHTTP proxy default configuration: The operation completed successfully.' in messages(evaluation)
+
+
 def test_machine_wide_policy_reads_hklm_connections(sim_agent):
     registry = {
         POLICY_KEY: {'ProxySettingsPerUser': {'type': 'REG_DWORD', 'value': 0}},

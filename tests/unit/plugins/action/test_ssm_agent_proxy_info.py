@@ -156,3 +156,30 @@ def test_pending_backups_reported(make_action) -> None:
     reg = host()
     reg.keys["hklm:\\software\\ssm.proxy\\backup"] = {"ssm_agent_proxy": ("REG_SZ", "{}")}
     assert make_action(ActionModule, reg, {}).run(task_vars={})["pending_backups"] == ["ssm_agent_proxy"]
+
+
+def test_routes_for_the_region_instance_metadata_and_extra_endpoints(make_action) -> None:
+    reg = host(**{SERVICE_KEY: {"Environment": ("REG_MULTI_SZ", ["https_proxy=https://u:pw@p:443", "no_proxy=.cn-north-1.amazonaws.com.cn"])}})
+    result = make_action(ActionModule, reg, {"region": "cn-north-1", "endpoints": ["wss://example.com/x"]}).run(task_vars={})
+    assert [(route["name"], route["url"].split("/")[2], route["proxy"], route["matched"]) for route in result["routes"]] == [
+        (name, f"{name}.cn-north-1.amazonaws.com.cn", "", ".cn-north-1.amazonaws.com.cn")
+        for name in ("ssm", "ec2messages", "ssmmessages", "s3", "kms", "logs")
+    ] + [("imds", "169.254.169.254", "", None), ("imds_ipv6", "[fd00:ec2::254]", "", None), (None, "example.com", "https://u:********@p:443", None)]
+    assert "ssm_direct" in [finding["code"] for finding in result["findings"]]
+    assert len(reg.calls) == 1
+
+
+def test_routes_without_region_hold_instance_metadata_only(make_action) -> None:
+    result = make_action(ActionModule, host(), {}).run(task_vars={})
+    assert [route["name"] for route in result["routes"]] == ["imds", "imds_ipv6"]
+    # netsh's bare proxy.corp:3128 is http_proxy only: metadata (http://) goes through it.
+    assert result["routes"][0]["proxy"] == "http://proxy.corp:3128"
+
+
+@pytest.mark.parametrize(("args", "fragment"), [({"region": "EU-WEST-1"}, "region: 'EU-WEST-1' is not an AWS region"),
+                                                ({"endpoints": ["proxy:3128"]}, "endpoints: 'proxy:3128' needs an http://")])
+def test_bad_region_or_endpoints_fail_before_reading(make_action, args, fragment) -> None:
+    reg = host()
+    with pytest.raises(AnsibleActionFail, match=re.escape(fragment)):
+        make_action(ActionModule, reg, args).run(task_vars={})
+    assert reg.calls == []

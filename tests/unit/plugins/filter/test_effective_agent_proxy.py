@@ -35,3 +35,23 @@ def test_service_lines_and_ie_bypass_combine() -> None:
 def test_bad_input(value, fragment) -> None:
     with pytest.raises(AnsibleFilterError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         effective_agent_proxy(value)
+
+
+def test_endpoints_give_routes_in_order() -> None:
+    result = effective_agent_proxy({
+        "service_registry": ["https_proxy=http://u:pw@proxy:3128", "http_proxy=http://u:pw@proxy:3128", "no_proxy=169.254.169.254,.corp"],
+        "endpoints": ["https://s3.eu-west-1.amazonaws.com", "http://169.254.169.254/latest/api/token", "https://git.corp", "http://[::1]:80"],
+    })
+    assert result["routes"] == [
+        {"url": "https://s3.eu-west-1.amazonaws.com", "proxy": "http://u:********@proxy:3128", "matched": None},
+        {"url": "http://169.254.169.254/latest/api/token", "proxy": "", "matched": "169.254.169.254"},
+        {"url": "https://git.corp", "proxy": "", "matched": ".corp"},
+        {"url": "http://[::1]:80", "proxy": "", "matched": None},
+    ]
+    assert "routes" not in effective_agent_proxy({"service_registry": ["https_proxy=http://p:1"]})
+
+
+@pytest.mark.parametrize("endpoints", ["https://x", ["ftp://x"], [None]])
+def test_bad_endpoints_are_named(endpoints) -> None:
+    with pytest.raises(AnsibleFilterError, match="effective_agent_proxy: endpoints"):
+        effective_agent_proxy({"endpoints": endpoints})

@@ -37,6 +37,9 @@ SCENARIOS = [
     ("localsystem env only", AgentSources(localsystem_environment={"http_proxy": P}), (P, "", ""), ("localsystem_environment", "none")),
     ("service beats system", AgentSources(service_environment={"https_proxy": P}, system_environment={"https_proxy": "http://sys:1"}),
      ("", P, ""), ("service_registry", "none")),
+    # WinHttpGetIEProxyConfigForCurrentUser returns no proxy string for an empty one (Wine session.c), so the agent uses WinHTTP.
+    ("ie flag with empty proxy falls back to winhttp", AgentSources(wininet=WinInetSource(True, "", "*.corp"), winhttp=WINHTTP),
+     ("http://wh:3128", "", "169.254.169.254"), ("winhttp", "winhttp")),
     ("ie bare host:port sets http only", AgentSources(wininet=WinInetSource(True, "ie:8080")), ("http://ie:8080", "", ""), ("wininet", "none")),
     ("ie per scheme", AgentSources(wininet=WinInetSource(True, "http=a:1;https=b:2")), ("http://a:1", "http://b:2", ""), ("wininet", "none")),
     ("ie https= and bare", AgentSources(wininet=WinInetSource(True, "https=b:2;c:3")), ("http://c:3", "http://b:2", ""), ("wininet", "none")),
@@ -94,7 +97,7 @@ def test_go_url_round_trip(raw: str, string: str) -> None:
     assert go_url_parse(raw).string() == string
 
 
-@pytest.mark.parametrize("raw", ["http://proxy:port", "http://pro{xy:1", "proxy:3128", "http://u:%zz@h:1", "http://[fd00::1:80"])
+@pytest.mark.parametrize("raw", ["http://proxy:port", "http://pro{xy:1", "http://u\u00e9@proxy:3128", "http://u:%zz@h:1", "http://[fd00::1:80"])
 def test_go_url_errors(raw: str) -> None:
     with pytest.raises(GoUrlError):
         go_url_parse(raw)

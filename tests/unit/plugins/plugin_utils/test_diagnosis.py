@@ -26,7 +26,8 @@ def test_well_configured_agent_has_no_findings() -> None:
     [
         ({"winhttp": {"proxy": "p:3128", "bypass": "169.254.169.254"}}, None, "https_direct"),
         ({"service_registry": ["http_proxy=http://p:1"]}, None, "https_direct"),
-        ({"service_registry": ["https_proxy=http://p:1"]}, None, "imds_not_bypassed"),
+        # Instance metadata is asked over http://: only http_proxy can take it there.
+        ({"service_registry": ["http_proxy=http://p:1", "https_proxy=http://p:1"]}, None, "imds_not_bypassed"),
         ({"service_registry": ["https_proxy=http://p:1", "no_proxy=[fd00:ec2::254],169.254.169.254"]}, None, "ipv6_imds_bracketed"),
         ({"service_registry": ["https_proxy=http://p:1", "no_proxy=169.254.169.254,10.*"]}, None, "ie_wildcard_ignored"),
         ({"wininet": {"proxy_enabled": True, "proxy": "http=p:1;https=p:1", "bypass": "<local>;169.254.169.254"}}, None, "local_macro_ignored"),
@@ -56,8 +57,8 @@ def test_finding_fires(raw, facts, expected) -> None:
     ("raw", "absent"),
     [
         ({"service_registry": GOOD}, "https_direct"),
-        ({"service_registry": ["https_proxy=http://p:1", "no_proxy=169.254.0.0/16"]}, "imds_not_bypassed"),
-        ({"service_registry": ["https_proxy=http://p:1", "no_proxy=*"]}, "imds_not_bypassed"),
+        ({"service_registry": ["http_proxy=http://p:1", "no_proxy=169.254.0.0/16,fd00:ec2::/32"]}, "imds_not_bypassed"),
+        ({"service_registry": ["http_proxy=http://p:1", "no_proxy=*"]}, "imds_not_bypassed"),
         ({"service_registry": GOOD, "system_environment": {"https_proxy": "http://a:1"},
           "localsystem_environment": {"https_proxy": "http://b:1"}}, "environment_conflict"),
         ({"service_registry": GOOD, "system_environment": {"https_proxy": "http://a:1"}}, "environment_needs_reboot"),
@@ -89,3 +90,39 @@ def test_running_and_restart_pending() -> None:
     current = log.replace("http://old:1", "http://p:3128").replace("no_proxy: ", "no_proxy: 169.254.169.254,fd00:ec2::254")
     assert diagnose({"service_registry": GOOD}, log_text=current)["restart_pending"] is False
     assert diagnose({"service_registry": GOOD}, log_text="")["restart_pending"] is None
+
+
+def test_agent_warn_lines_come_back_as_findings_redacted() -> None:
+    findings = diagnose({"winhttp": {"proxy": "http=u:secret@pr%41xy:1;https=p:1", "bypass": "<local>;169.254.169.254"}})["findings"]
+    skips = [finding for finding in findings if finding["code"] == "agent_skips_value"]
+    assert [finding["severity"] for finding in skips] == ["warning", "info"]
+    assert 'invalid URL escape "%41"' in skips[0]["message"] and "http://u:********@pr%41xy:1" in skips[0]["message"]
+    assert "secret" not in json.dumps(findings)
+    assert "<local> host not supported, skipped" in skips[1]["message"]
+
+
+@pytest.mark.parametrize(
+    ("proxy", "bypass", "both"),
+    [
+        # Go 1.24.8 / 1.25.2 refuse a bracketed host that is not an IPv6 address; older releases keep it.
+        ("http=[a,b]:80;https=p:1", "", ("skips it (parse \"http://[a,b]:80\": invalid host", "uses http://[a,b]:80")),
+        # A second ':' in the host: accepted under the agent's go 1.21 go.mod, refused from go 1.26 on.
+        ("http=p:1;https=p:1", "169.254.169.254;h:1:2", ("adds 'h:1:2' to no_proxy", "skips it (parse \"http://h:1:2\": invalid port")),
+    ],
+)
+def test_go_release_dependent_values_name_both_outcomes(proxy: str, bypass: str, both: tuple[str, str]) -> None:
+    findings = [f for f in diagnose({"winhttp": {"proxy": proxy, "bypass": bypass}})["findings"] if f["code"] == "go_release_dependent"]
+    assert len(findings) == 1
+    assert all(outcome in findings[0]["message"] for outcome in both)
+
+
+def test_ordinary_values_depend_on_no_go_release() -> None:
+    assert "go_release_dependent" not in codes({"winhttp": {"proxy": "http=p:1;https=[fd00::1]:3128", "bypass": "169.254.169.254;[::1]:80"}})
+
+
+def test_imds_goes_direct_without_http_proxy_and_the_ipv6_address_counts_too() -> None:
+    # Go's ProxyFromEnvironment uses only http_proxy for the http:// metadata URL.
+    assert "imds_not_bypassed" not in codes({"service_registry": ["https_proxy=http://p:1"]})
+    messages = [f["message"] for f in diagnose({"service_registry": ["http_proxy=http://p:1", "https_proxy=http://p:1",
+                                                                     "no_proxy=169.254.169.254"]})["findings"] if f["code"] == "imds_not_bypassed"]
+    assert len(messages) == 1 and "cover fd00:ec2::254" in messages[0]

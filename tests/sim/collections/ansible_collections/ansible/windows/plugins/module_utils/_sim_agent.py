@@ -119,17 +119,29 @@ def decode_connection_settings(data: bytes) -> IEProxyConfig:
 # --- Go's strconv.Quote and net/url, for the cases a proxy string can hit ---------------------------------
 
 def go_quote(text: str) -> str:
-    """``strconv.Quote``: how Go's url errors quote the input."""
+    """``strconv.Quote``: how Go's url and netip errors quote the input.
+
+    Go prints what ``unicode.IsPrint`` accepts (letters, marks, numbers, punctuation, symbols, the ASCII
+    space: the same set as Python's ``str.isprintable``), ``\\xNN`` for control bytes and for bytes that are
+    not UTF-8 (here the surrogate escapes ``\\udc80``-``\\udcff``), ``\\uNNNN`` / ``\\UNNNNNNNN`` otherwise.
+    """
+    named = {'"': '\\"', '\\': '\\\\', '\a': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t',
+             '\v': '\\v'}
     out = ['"']
     for char in text:
-        if char in '"\\':
-            out.append('\\' + char)
-        elif char in '\a\b\f\n\r\t\v':
-            out.append({'\a': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v'}[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f'\\x{ord(char):02x}')
-        else:
+        code = ord(char)
+        if char in named:
+            out.append(named[char])
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f'\\x{code - 0xDC00:02x}')
+        elif char.isprintable():
             out.append(char)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f'\\x{code:02x}')
+        elif code > 0xFFFF:
+            out.append(f'\\U{code:08x}')
+        else:
+            out.append(f'\\u{code:04x}')
     out.append('"')
     return ''.join(out)
 
@@ -141,6 +153,7 @@ class GoURLError(ValueError):
 # Encoding modes of net/url's shouldEscape.
 _ENC_PATH = 'path'
 _ENC_HOST = 'host'
+_ENC_ZONE = 'zone'
 _ENC_USER = 'userpassword'
 _ENC_FRAGMENT = 'fragment'
 _HOST_EXTRA = frozenset("!$&'()*+,;=:[]<>\"")
@@ -172,24 +185,28 @@ def _should_escape(byte: int, mode: str) -> bool:
 
 def _escape(text: str, mode: str) -> str:
     """net/url ``escape`` (no query-component mode, so a space is never a '+')."""
-    return ''.join(f'%{b:02X}' if _should_escape(b, mode) else chr(b) for b in text.encode('utf-8'))
+    return ''.join(f'%{b:02X}' if _should_escape(b, mode) else chr(b) for b in text.encode('utf-8', 'surrogateescape'))
 
 
 def _unescape(text: str, mode: str) -> str:
     """net/url ``unescape``: validate and decode %XX; hosts also reject characters that need escaping."""
-    raw = text.encode('utf-8')
+    raw = text.encode('utf-8', 'surrogateescape')
     index = 0
     while index < len(raw):
         byte = raw[index]
         if byte == 0x25:  # '%'
-            piece = raw[index:index + 3].decode('utf-8', 'replace')
+            piece = raw[index:index + 3].decode('utf-8', 'surrogateescape')
             if index + 2 >= len(raw) or chr(raw[index + 1]) not in _HEX or chr(raw[index + 2]) not in _HEX:
                 raise GoURLError(f'invalid URL escape {go_quote(piece)}')
             if mode == _ENC_HOST and int(chr(raw[index + 1]), 16) < 8 and piece != '%25':
                 raise GoURLError(f'invalid URL escape {go_quote(piece)}')
+            # RFC 6874 zone: any escape of a byte a host may hold unescaped, of a space (Windows
+            # interface names) or of '%' itself.
+            if mode == _ENC_ZONE and piece != '%25' and int(piece[1:], 16) != 0x20 and _should_escape(int(piece[1:], 16), _ENC_HOST):
+                raise GoURLError(f'invalid URL escape {go_quote(piece)}')
             index += 3
             continue
-        if mode == _ENC_HOST and byte < 0x80 and _should_escape(byte, mode):
+        if mode in (_ENC_HOST, _ENC_ZONE) and byte < 0x80 and _should_escape(byte, _ENC_HOST):
             raise GoURLError(f'invalid character {go_quote(chr(byte))} in host name')
         index += 1
     return re.sub(rb'%([0-9a-fA-F]{2})', lambda m: bytes([int(m.group(1), 16)]), raw).decode('utf-8', 'surrogateescape')
@@ -262,6 +279,10 @@ class GoURL:
                     if self.host:
                         out += _escape(self.host, _ENC_HOST)
             path = self.escaped_path()
+            if self.omit_host and not self.host and self.username is None and path.startswith('//'):
+                # Without an authority a path starting '//' would read back as one: Go escapes its first '/'.
+                out += '%2F'
+                path = path[1:]
             if path and path[0] != '/' and self.host:
                 out += '/'
             if not out and ':' in path.split('/', 1)[0]:
@@ -290,7 +311,114 @@ def _get_scheme(raw: str) -> tuple[str, str]:
     return '', raw
 
 
+class _AddrError(GoURLError):
+    """``netip.parseAddrError``: ``ParseAddr("<in>"): <msg>[ (at "<rest>")]``."""
+
+    def __init__(self, whole: str, msg: str, rest: str = '') -> None:
+        super().__init__(f'ParseAddr({go_quote(whole)}): {msg}' + (f' (at {go_quote(rest)})' if rest else ''))
+
+
+def _ipv4_octets(whole: str, part: str) -> list[int]:
+    """netip ``parseIPv4Fields``: four decimal octets, no leading zeros, read left to right."""
+    octets: list[int] = []
+    current = ''
+    for position, char in enumerate(part):
+        if char in '0123456789':
+            if current == '0':
+                raise _AddrError(whole, 'IPv4 field has octet with leading zero')
+            current += char
+            if int(current) > 255:
+                raise _AddrError(whole, 'IPv4 field has value >255')
+        elif char == '.':
+            if not current or position == len(part) - 1:
+                raise _AddrError(whole, 'IPv4 field must have at least one digit', part[position:])
+            if len(octets) == 3:
+                raise _AddrError(whole, 'IPv4 address too long')
+            octets.append(int(current))
+            current = ''
+        else:
+            raise _AddrError(whole, 'unexpected character', part[position:])
+    if len(octets) < 3:
+        raise _AddrError(whole, 'IPv4 address too short')
+    return octets + [int(current)]
+
+
+def _ipv6_words(whole: str) -> tuple[list[int], str]:
+    """netip ``parseIPv6``: eight 16-bit words (an IPv4 tail counts for two) and the zone."""
+    rest, percent, zone = whole.partition('%')
+    if percent and not zone:
+        raise _AddrError(whole, 'zone must be a non-empty string')
+    words: list[int] = []
+    gap = None  # where '::' stands, in words
+    if rest[:2] == '::':
+        gap, rest = 0, rest[2:]
+        if not rest:
+            return [0] * 8, zone
+    while len(words) < 8:
+        digits = 0
+        while digits < len(rest) and rest[digits] in _HEX:
+            if digits == 4:
+                raise _AddrError(whole, 'each group must have 4 or less digits', rest)
+            digits += 1
+        if digits == 0:
+            raise _AddrError(whole, 'each colon-separated field must have at least one digit', rest)
+        if digits < len(rest) and rest[digits] == '.':
+            if gap is None and len(words) != 6:
+                raise _AddrError(whole, 'embedded IPv4 address must replace the final 2 fields of the address', rest)
+            if len(words) > 6:
+                raise _AddrError(whole, 'too many hex fields to fit an embedded IPv4 at the end of the address', rest)
+            a, b, c, d = _ipv4_octets(whole, rest)
+            words += [a * 256 + b, c * 256 + d]
+            rest = ''
+            break
+        words.append(int(rest[:digits], 16))
+        rest = rest[digits:]
+        if not rest:
+            break
+        if rest[0] != ':':
+            raise _AddrError(whole, 'unexpected character, want colon', rest)
+        if rest == ':':
+            raise _AddrError(whole, 'colon must be followed by more characters', rest)
+        rest = rest[1:]
+        if rest[0] == ':':
+            if gap is not None:
+                raise _AddrError(whole, 'multiple :: in address', rest)
+            gap, rest = len(words), rest[1:]
+            if not rest:
+                break
+    if rest:
+        raise _AddrError(whole, 'trailing garbage after address', rest)
+    if len(words) < 8 and gap is None:
+        raise _AddrError(whole, 'address string too short')
+    if len(words) == 8 and gap is not None:
+        raise _AddrError(whole, 'the :: must expand to at least one field of zeros')
+    if gap is not None:
+        words[gap:gap] = [0] * (8 - len(words))
+    return words, zone
+
+
+def netip_parse_addr(text: str) -> str:
+    """``netip.ParseAddr``; returns '4' or '6' (what url.Parse needs to know), raises Go's error otherwise."""
+    for char in text:
+        if char == '.':
+            _ipv4_octets(text, text)
+            return '4'
+        if char == ':':
+            _ipv6_words(text)
+            return '6'
+        if char == '%':
+            raise _AddrError(text, 'missing IPv6 address')
+    raise _AddrError(text, 'unable to parse IP')
+
+
 def _parse_host(host: str) -> str:
+    """net/url ``parseHost`` (Go 1.24.8 / 1.25.2 and later, GODEBUG urlstrictcolons=0 as for a go 1.21 module).
+
+    A '[' anywhere but first, or a bracketed host that is not an IPv6 address, is refused ("invalid
+    IP-literal"; older Go releases accepted both). Unbracketed, the port is what follows the LAST ':'.
+    """
+    if host.rfind('[') > 0:
+        raise GoURLError('invalid IP-literal')
     if host.startswith('['):
         end = host.rfind(']')
         if end < 0:
@@ -298,10 +426,23 @@ def _parse_host(host: str) -> str:
         port = host[end + 1:]
         if not _valid_optional_port(port):
             raise GoURLError(f'invalid port {go_quote(port)} after host')
-    else:
-        colon = host.rfind(':')
-        if colon != -1 and not _valid_optional_port(host[colon:]):
-            raise GoURLError(f'invalid port {go_quote(host[colon:])} after host')
+        port = _unescape(port, _ENC_HOST)
+        literal = host[1:end]
+        zone_at = literal.find('%25')
+        if zone_at == -1:
+            address = _unescape(literal, _ENC_HOST)
+        else:
+            address = _unescape(literal[:zone_at], _ENC_HOST) + _unescape(literal[zone_at:], _ENC_ZONE)
+        try:
+            family = netip_parse_addr(address)
+        except GoURLError as exc:
+            raise GoURLError(f'invalid host: {exc}') from None
+        if family == '4':
+            raise GoURLError('invalid IP-literal')
+        return '[' + address + ']' + port
+    colon = host.rfind(':')
+    if colon != -1 and not _valid_optional_port(host[colon:]):
+        raise GoURLError(f'invalid port {go_quote(host[colon:])} after host')
     return _unescape(host, _ENC_HOST)
 
 
@@ -367,11 +508,36 @@ def go_url_parse(raw: str) -> GoURL:
 
 # --- Go's fmt with a value used as the format string ---------------------------------------------------
 
+_ASCII_DIGITS = '0123456789'
+
+
+def _fmt_number(fmt: str, index: int) -> tuple[bool, int]:
+    """fmt ``parsenum`` from ``index``: (any digits, next index). Past 1e6 Go gives up: next index = end."""
+    value, start = 0, index
+    while index < len(fmt) and fmt[index] in _ASCII_DIGITS:
+        if value > 1000000:
+            return False, len(fmt)
+        value = value * 10 + _ASCII_DIGITS.index(fmt[index])
+        index += 1
+    return index > start, index
+
+
+def _fmt_arg_index(fmt: str, index: int) -> tuple[bool, int]:
+    """fmt ``argNumber`` at a '[': (well-formed [n], next index). With no operands no index is usable."""
+    close = fmt.find(']', index + 1) if len(fmt) - index >= 3 else -1
+    if close == -1:
+        return False, index + 1
+    digits, after = _fmt_number(fmt[:close], index + 1)
+    return digits and after == close, close + 1
+
+
 def go_sprintf_without_args(fmt: str) -> str:
-    """What ``fmt.Sprintf(fmt)`` prints: each verb lacks its operand.
+    """What ``fmt.Sprintf(fmt)`` prints: each verb lacks its operand (fmt/print.go ``doPrintf``).
 
     The agent logs ``log.Infof(key + ": " + value)``, so a ``%`` in a proxy value (an escaped
-    credential such as ``p%40ss``) is taken as a verb: ``%40s`` prints ``%!s(MISSING)``.
+    credential such as ``p%40ss``) is taken as a verb: ``%40s`` prints ``%!s(MISSING)``. An explicit
+    index ``[n]`` makes the verb BADINDEX, ``*`` prints BADWIDTH / BADPREC, '.' starts a precision only
+    when something follows it, a width or precision over 1e6 ends the format (NOVERB).
     """
     out: list[str] = []
     index, length = 0, len(fmt)
@@ -384,25 +550,32 @@ def go_sprintf_without_args(fmt: str) -> str:
         index += 1
         while index < length and fmt[index] in '+-# 0':
             index += 1
-        bad_index = False
+        indexed = False  # an argument index was seen: the verb can only be BADINDEX
+        just_indexed = False  # Go's afterIndex
         if index < length and fmt[index] == '[':
-            close = fmt.find(']', index)
-            bad_index = True
-            index = close + 1 if close != -1 else length
+            indexed = True
+            just_indexed, index = _fmt_arg_index(fmt, index)
         if index < length and fmt[index] == '*':
             out.append('%!(BADWIDTH)')
             index += 1
+            just_indexed = False
         else:
-            while index < length and fmt[index].isdigit():
-                index += 1
-        if index < length and fmt[index] == '.':
+            _digits, index = _fmt_number(fmt, index)
+        if index + 1 < length and fmt[index] == '.':
             index += 1
+            just_indexed = False
+            if fmt[index] == '[':
+                indexed = True
+                just_indexed, index = _fmt_arg_index(fmt, index)
             if index < length and fmt[index] == '*':
                 out.append('%!(BADPREC)')
                 index += 1
+                just_indexed = False
             else:
-                while index < length and fmt[index].isdigit():
-                    index += 1
+                _digits, index = _fmt_number(fmt, index)
+        if not just_indexed and index < length and fmt[index] == '[':
+            indexed = True
+            just_indexed, index = _fmt_arg_index(fmt, index)
         if index >= length:
             out.append('%!(NOVERB)')
             break
@@ -410,7 +583,7 @@ def go_sprintf_without_args(fmt: str) -> str:
         index += 1
         if verb == '%':
             out.append('%')
-        elif bad_index:
+        elif indexed:
             out.append(f'%!{verb}(BADINDEX)')
         else:
             out.append(f'%!{verb}(MISSING)')
@@ -418,6 +591,16 @@ def go_sprintf_without_args(fmt: str) -> str:
 
 
 # --- The agent's proxy algorithm ---------------------------------------------------------------------------
+
+# unicode.IsSpace, which strings.Fields splits on: not the same set as Python's str.split(), which also
+# splits on the separators U+001C..U+001F that Go keeps inside a field.
+_GO_WHITE_SPACE = frozenset('\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000') | frozenset(map(chr, range(0x2000, 0x200B)))
+
+
+def go_fields(text: str) -> list[str]:
+    """``strings.Fields``: the non-empty runs between Go's white space."""
+    return [run for run in re.split('[' + re.escape(''.join(sorted(_GO_WHITE_SPACE))) + ']+', text) if run]
+
 
 LogLine = t.Tuple[str, str]  # (level, message)
 
@@ -447,7 +630,7 @@ def parse_proxy_settings(proxy: str, log: list[LogLine]) -> tuple[t.Optional[GoU
     http: t.Optional[GoURL] = None
     https: t.Optional[GoURL] = None
     other: t.Optional[GoURL] = None
-    for field in proxy.split():
+    for field in go_fields(proxy):
         for piece in field.split(';'):
             if not piece:
                 continue
@@ -483,7 +666,7 @@ def parse_proxy_bypass(bypass: str, log: list[LogLine]) -> list[str]:
     Reducing to the host part means a CIDR ``10.0.0.0/8`` becomes ``10.0.0.0`` (the ``/8`` is a path).
     """
     entries: list[str] = []
-    for field in bypass.split():
+    for field in go_fields(bypass):
         for piece in field.split(';'):
             if not piece:
                 continue
@@ -541,7 +724,9 @@ def set_proxy_config(inputs: AgentInputs) -> ProxyEvaluation:
         log.append(('INFO', 'Getting IE proxy configuration for current user: ' + MSG_SUCCESS))
     ie = inputs.ie
     # WinHttpGetIEProxyConfigForCurrentUser returns lpszProxy only when "use a proxy server" (flag 0x2)
-    # is ticked; the agent's `enabled` is `lpszProxy != nil`. An empty string is taken as no proxy.
+    # is ticked AND the proxy string is not empty (Wine, dlls/winhttp/session.c: the string is allocated
+    # under `if (len && hdr->flags & PROXY_TYPE_PROXY)`, NULL otherwise); the agent's `enabled` is
+    # `lpszProxy != nil`, so a ticked box with an empty string falls through to WinHTTP.
     ie_enabled = not inputs.ie_error and ie is not None and bool(ie.flags & 0x2) and ie.proxy != ''
     if ie_enabled and ie is not None:
         proxy, bypass = ie.proxy, ie.bypass
@@ -566,14 +751,15 @@ def set_proxy_config(inputs: AgentInputs) -> ProxyEvaluation:
             else:
                 bypass = ''
 
+    # os.Setenv on Windows replaces a variable whatever the case of its name (an empty 'No_proxy' too).
     http, https = parse_proxy_settings(proxy, log)
     if https is not None:
-        environment['https_proxy'] = https.string()
+        _set_env(environment, 'https_proxy', https.string())
     if http is not None:
-        environment['http_proxy'] = http.string()
+        _set_env(environment, 'http_proxy', http.string())
     bypass_list = parse_proxy_bypass(bypass, log)
     if bypass_list:
-        environment['no_proxy'] = ','.join(bypass_list)
+        _set_env(environment, 'no_proxy', ','.join(bypass_list))
 
     variables = {name: getenv(environment, name) for name in PROXY_ENV_VARIABLES}
     return ProxyEvaluation(variables=variables, log=log)
