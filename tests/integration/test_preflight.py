@@ -46,6 +46,7 @@ HOSTS: dict[str, tuple[dict[str, t.Any], dict[str, t.Any]]] = {
     "timeout": ({"timeout": True}, {"ssm_proxy_preflight_timeout": 4}),
     "s3_warned": ({"deny": ["s3.*"]}, {}),
     "s3_required": ({"deny": ["s3.*"]}, {"ssm_proxy_preflight_s3": "required"}),
+    "timeout_too_long": ({}, {"ssm_proxy_preflight_timeout": 5000}),
     # What pre-flight prevents: without it the agent is configured, starts, and cannot reach Systems Manager.
     "negotiate_unchecked": ({"auth": "negotiate"}, {**CREDENTIALS, "ssm_proxy_preflight": False}),
 }
@@ -56,6 +57,10 @@ def _state(model: dict[str, t.Any]) -> dict[str, t.Any]:
     state = copy.deepcopy(load_state("server2022"))
     state["network"] = {"proxies": {"proxy.example.com:3128": model}, "direct_blocked": True}
     return state
+
+
+def _calls(path: pathlib.Path) -> list[dict[str, t.Any]]:
+    return json.loads(path.read_text(encoding="utf-8")).get("calls", [])
 
 
 def _host_state(path: pathlib.Path) -> dict[str, t.Any]:
@@ -81,7 +86,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any]:
                              capture_output=True, text=True, check=False, env=env, timeout=600)
     assert "PLAY RECAP" in process.stdout, process.stdout + process.stderr
     return {"process": process, "results": _results(process.stdout), "before": before,
-            "after": {host: _host_state(directory / f"{host}.json") for host in HOSTS}}
+            "after": {host: _host_state(directory / f"{host}.json") for host in HOSTS},
+            "calls": {host: _calls(directory / f"{host}.json") for host in HOSTS}}
 
 
 def _results(stdout: str) -> dict[str, dict[str, t.Any]]:
@@ -98,7 +104,8 @@ def _results(stdout: str) -> dict[str, dict[str, t.Any]]:
         results[match.group(3)][task] = result
     return results
     return {"process": process, "results": results, "before": before,
-            "after": {host: _host_state(directory / f"{host}.json") for host in HOSTS}}
+            "after": {host: _host_state(directory / f"{host}.json") for host in HOSTS},
+            "calls": {host: _calls(directory / f"{host}.json") for host in HOSTS}}
 
 
 def _failure(fleet: dict[str, t.Any], host: str) -> str:
@@ -110,7 +117,9 @@ def _failure(fleet: dict[str, t.Any], host: str) -> str:
 
 def _lines(message: str) -> dict[str, str]:
     """The report's endpoint lines, ``{service: rest of the line}``."""
-    return dict(re.findall(r"^- (\w+)(?: \(warning only\))?: (.*)$", message, re.MULTILINE))
+    lines = re.findall(r"^- (\w+) (\S+)(?: \(warning only\))?: (.*)$", message, re.MULTILINE)
+    assert all(url == f"https://{service}.eu-west-1.amazonaws.com/" for service, url, _rest in lines), lines
+    return {service: rest for service, _url, rest in lines}
 
 
 @pytest.mark.parametrize("host, status", [("connect403", "403 Forbidden"), ("connect502", "502 Bad Gateway"),
@@ -160,6 +169,12 @@ def test_silent_proxy_times_out(fleet: dict[str, t.Any]) -> None:
     assert "check ssm_proxy_url (host and port)" in message
 
 
+def test_a_time_limit_beyond_an_hour_is_refused_naming_the_variable(fleet: dict[str, t.Any]) -> None:
+    message = _failure(fleet, "timeout_too_long")
+    assert "ssm_proxy_preflight_timeout must be at most 3600 seconds (got 5000)" in message
+    assert not [call for call in fleet["calls"]["timeout_too_long"] if "preflight" in str(call["args"].get("script"))]
+
+
 @pytest.mark.parametrize("host", sorted(set(HOSTS) - PASSING))
 def test_every_refused_host_is_unchanged(fleet: dict[str, t.Any], host: str) -> None:
     assert fleet["after"][host] == fleet["before"][host]  # registry, services, the agent log: byte for byte
@@ -173,10 +188,11 @@ def test_s3_is_a_warning_by_default_and_blocks_when_required(fleet: dict[str, t.
     warning = warned["Pre-flight | warn that S3 is out of reach (agent updates and command output go through it)"]["msg"]
     assert warning.startswith("WARNING: Pre-flight passed with warnings")
     assert _lines(warning)["s3"] == "connect refused: " + REFUSED.format(host="s3", words="403 Forbidden")
-    assert "- s3 (warning only): " in warning and "ssm_proxy_preflight_s3=required makes this fatal" in warning
+    assert "- s3 https://s3.eu-west-1.amazonaws.com/ (warning only): " in warning and "ssm_proxy_preflight_s3=required makes this fatal" in warning
     assert fleet["after"]["s3_warned"]["agent"]["registered"] is True  # S3 is not what registration needs
     message = _failure(fleet, "s3_required")
-    assert "- s3: connect refused" in message and "- ssm: reachable" in message
+    assert _lines(message)["s3"].startswith("connect refused") and _lines(message)["ssm"].startswith("reachable")
+    assert "(warning only)" not in message
 
 
 def test_basic_proxy_with_credentials_is_configured(fleet: dict[str, t.Any]) -> None:

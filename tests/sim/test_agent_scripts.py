@@ -146,6 +146,7 @@ def test_preflight_takes_a_credential_and_never_returns_it(sim_twins: types.Modu
     ({'Region': 'eu west 1'}, "Region 'eu west 1' is not an AWS region name such as eu-west-1."),
     ({'Services': ['ssm', 'ssm.messages']}, "Service 'ssm.messages' is not an endpoint name such as ssm."),
     ({'TimeoutSeconds': 0}, 'TimeoutSeconds must be at least 1 (got 0).'),
+    ({'TimeoutSeconds': 3601}, 'TimeoutSeconds must be at most 3600 (got 3601).'),
 ])
 def test_preflight_rejects_bad_parameters(sim_twins: types.ModuleType, sim_host: types.ModuleType, parameters: dict[str, t.Any],
                                           message: str) -> None:

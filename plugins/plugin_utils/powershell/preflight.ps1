@@ -214,6 +214,10 @@ Function Get-ProbeResult {
 if ($TimeoutSeconds -lt 1) {
     throw "TimeoutSeconds must be at least 1 (got $TimeoutSeconds)."
 }
+# In milliseconds it must fit HttpWebRequest.Timeout and WaitHandle.WaitOne (Int32).
+if ($TimeoutSeconds -gt 3600) {
+    throw "TimeoutSeconds must be at most 3600 (got $TimeoutSeconds)."
+}
 
 $webProxy = $null
 if ($Proxy) {

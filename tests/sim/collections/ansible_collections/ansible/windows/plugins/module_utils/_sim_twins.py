@@ -635,6 +635,8 @@ def preflight(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool)
         raise_fault(state, 'preflight')
         if parameters['TimeoutSeconds'] < 1:
             raise ScriptError(f"TimeoutSeconds must be at least 1 (got {parameters['TimeoutSeconds']}).")
+        if parameters['TimeoutSeconds'] > 3600:
+            raise ScriptError(f"TimeoutSeconds must be at most 3600 (got {parameters['TimeoutSeconds']}).")
         address = proxy_address(parameters['Proxy']) if parameters['Proxy'] else None
         region, source = parameters['Region'], 'parameter'
         if not region:
