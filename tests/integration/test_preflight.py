@@ -103,9 +103,6 @@ def _results(stdout: str) -> dict[str, dict[str, t.Any]]:
         result["failed"] = match.group(2) == "fatal"  # the callback prints a failure without its `failed` key
         results[match.group(3)][task] = result
     return results
-    return {"process": process, "results": results, "before": before,
-            "after": {host: _host_state(directory / f"{host}.json") for host in HOSTS},
-            "calls": {host: _calls(directory / f"{host}.json") for host in HOSTS}}
 
 
 def _failure(fleet: dict[str, t.Any], host: str) -> str:

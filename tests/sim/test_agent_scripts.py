@@ -334,7 +334,7 @@ def test_agent_refused_by_its_proxy_runs_but_cannot_register(sim_services: types
     ([], {}, True),
 ])
 def test_agent_registration_follows_its_proxy(sim_services: types.ModuleType, sim_host: types.ModuleType, environment: list[str],
-                                             network: dict[str, t.Any], registered: bool) -> None:
+                                              network: dict[str, t.Any], registered: bool) -> None:
     state = _start(sim_services, sim_host, environment, network)
     assert state.data['agent']['registered'] is registered
     assert (' ERROR ' in state.data['files'][LOG]) is not registered

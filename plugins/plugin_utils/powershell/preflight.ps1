@@ -107,7 +107,10 @@ Function Get-ProxyAuthScheme {
 #   (HttpWebResponse.Method, from CurrentMethod): 'CONNECT' is the proxy's refusal, our 'GET' is an answer
 #   sent INSIDE the TLS session, which exists only after the tunnel opened and the TLS handshake with a
 #   certificate this host trusts for the endpoint's name completed. That answer (any status: GET / is 404 on
-#   the Systems Manager endpoints) is the only success. 407 is always the proxy's.
+#   the Systems Manager endpoints) is the only success. 407 is always the proxy's. Seen in the field: .NET 4.5
+#   through a proxy whose allow-list refused the CONNECT reports "The remote server returned an error: (403)
+#   Forbidden." (github dapplo/Dapplo.Confluence#25); dotnet/runtime#48679 describes the same trap (the proxy's
+#   answer indistinguishable from the server's) in .NET Core's handler.
 # - Not used: ServicePoint.Certificate. Proxied requests share the PROXY's ServicePoint
 #   (ServicePointManager.FindServicePoint keys it by the proxy address), so it holds the last certificate of
 #   any endpoint, and it is set in the validation callback before the chain is judged (ServicePoint.cs
