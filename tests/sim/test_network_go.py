@@ -31,21 +31,21 @@ URL = 'https://ssm.eu-west-1.amazonaws.com/'
 CLIENT = '''package main
 
 import (
-	"fmt"
-	"net/http"
-	"net/url"
-	"os"
-	"time"
+    "fmt"
+    "net/http"
+    "net/url"
+    "os"
+    "time"
 )
 
 func main() {
-	proxy, err := url.Parse(os.Args[1])
-	if err != nil {
-		panic(err)
-	}
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
-	_, err = client.Post("%s", "application/json", nil)
-	fmt.Print(err)
+    proxy, err := url.Parse(os.Args[1])
+    if err != nil {
+        panic(err)
+    }
+    client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
+    _, err = client.Post("%s", "application/json", nil)
+    fmt.Print(err)
 }
 ''' % URL
 
