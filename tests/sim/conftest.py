@@ -80,13 +80,19 @@ def sim_registry() -> types.ModuleType:
 
 @pytest.fixture(scope='session')
 def sim_twins() -> types.ModuleType:
-    return load_module_utils('_sim_twins')
+    """_sim_twins; it imports the self-contained _sim_network."""
+    return load_module_utils_importing('_sim_twins', ('_sim_network',))
+
+
+@pytest.fixture(scope='session')
+def sim_network() -> types.ModuleType:
+    return load_module_utils('_sim_network')
 
 
 @pytest.fixture(scope='session')
 def sim_services() -> types.ModuleType:
     """_sim_services (services and the agent start, with faults); it imports _sim_agent and _sim_registry."""
-    return load_module_utils_importing('_sim_services', ('_sim_agent', '_sim_registry'))
+    return load_module_utils_importing('_sim_services', ('_sim_agent', '_sim_registry', '_sim_network'))
 
 
 @pytest.fixture(scope='session')

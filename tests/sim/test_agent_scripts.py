@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import subprocess
 import types
 import typing as t
@@ -52,10 +53,22 @@ def _state(sim_host: types.ModuleType, data: dict[str, t.Any], **changes: t.Any)
     return sim_host.HostState('/nonexistent/state.json', {key: value for key, value in data.items() if value is not None})
 
 
+def _endpoint(service: str, region: str, domain: str = 'amazonaws.com', **changes: t.Any) -> dict[str, t.Any]:
+    """One entry of preflight's result: the endpoint's own answer unless ``changes`` say otherwise."""
+    entry = {'service': service, 'url': f'https://{service}.{region}.{domain}/', 'reachable': True, 'outcome': 'reachable',
+             'answered_by': 'endpoint', 'status': 404, 'reason': 'Not Found', 'proxy_auth': [], 'credentials_sent': False,
+             'error': None}
+    entry.update(changes)
+    return entry
+
+
+UNREACHABLE = {'reachable': False, 'outcome': 'unreachable', 'answered_by': None, 'status': None, 'reason': None,
+               'error': f'ConnectFailure: {CONNECT_FAILURE}'}
+
+
 def _endpoints(region: str, reachable: bool, services: t.Sequence[str] = ('ssm', 'ec2messages', 'ssmmessages'),
                domain: str = 'amazonaws.com') -> list[dict[str, t.Any]]:
-    return [{'service': service, 'url': f'https://{service}.{region}.{domain}/', 'reachable': reachable,
-             'status': 404 if reachable else None, 'error': None if reachable else CONNECT_FAILURE} for service in services]
+    return [_endpoint(service, region, domain, **({} if reachable else UNREACHABLE)) for service in services]
 
 
 SHUTDOWN_MESSAGES = ('[amazon-ssm-agent] Stopping Core Agent', '[amazon-ssm-agent] Bye.')
@@ -139,6 +152,7 @@ def test_preflight_takes_a_credential_and_never_returns_it(sim_twins: types.Modu
     ({'Region': 'eu west 1'}, "Region 'eu west 1' is not an AWS region name such as eu-west-1."),
     ({'Services': ['ssm', 'ssm.messages']}, "Service 'ssm.messages' is not an endpoint name such as ssm."),
     ({'TimeoutSeconds': 0}, 'TimeoutSeconds must be at least 1 (got 0).'),
+    ({'TimeoutSeconds': 3601}, 'TimeoutSeconds must be at most 3600 (got 3601).'),
 ])
 def test_preflight_rejects_bad_parameters(sim_twins: types.ModuleType, sim_host: types.ModuleType, parameters: dict[str, t.Any],
                                           message: str) -> None:
@@ -157,6 +171,185 @@ def test_preflight_fault_and_malformed_state(sim_twins: types.ModuleType, sim_ho
             sim_twins.TWINS['preflight'](_state(sim_host, STATE, network=network), {}, False)
     with pytest.raises(sim_twins.MalformedState, match='imds'):
         sim_twins.TWINS['preflight'](_state(sim_host, STATE, imds='eu-west-1'), {}, False)
+
+
+PROXY = 'http://proxy.corp:3128'
+CREDENTIAL = {'ProxyCredential': ('proxyuser', 'S3cret!')}
+REFUSED = 'the proxy refused CONNECT to {service}.eu-west-1.amazonaws.com:443 with '
+
+
+def _refused(service: str, status: int, reason: str, **changes: t.Any) -> dict[str, t.Any]:
+    return _endpoint(service, 'eu-west-1', reachable=False, outcome='connect_refused', answered_by='proxy', status=status,
+                     reason=reason, error=REFUSED.format(service=service) + f'{status} {reason}', **changes)
+
+
+def _auth_required(service: str, schemes: list[str], sent: bool, detail: str) -> dict[str, t.Any]:
+    return _endpoint(service, 'eu-west-1', reachable=False, outcome='proxy_auth_required', answered_by='proxy', status=407,
+                     reason='Proxy Authentication Required', proxy_auth=schemes, credentials_sent=sent,
+                     error=REFUSED.format(service=service) + f'407 Proxy Authentication Required: {detail}')
+
+
+SERVICES = ('ssm', 'ec2messages', 'ssmmessages', 's3')
+NEGOTIATE_ONLY = 'it offers only Negotiate, NTLM and the SSM Agent can authenticate to a proxy only with Basic (no credentials were sent)'
+TRUST = ("the certificate presented for {service}.eu-west-1.amazonaws.com:443 is not trusted by this host (TrustFailure): a "
+         "TLS-intercepting proxy, or a root CA missing from the host's store; the SSM Agent fails the same way")
+
+
+@pytest.mark.parametrize('proxy, credential, expected', [
+    pytest.param({'connect_status': status}, False, [_refused(service, status, reason) for service in SERVICES], id=f'connect-{status}')
+    for status, reason in ((403, 'Forbidden'), (502, 'Bad Gateway'), (503, 'Service Unavailable'), (504, 'Gateway Timeout'))
+] + [
+    pytest.param({'connect_status': 200}, False, [_endpoint(service, 'eu-west-1') for service in SERVICES], id='connect-200'),
+    pytest.param({'deny': ['s3.*', 'SSMMESSAGES.*.amazonaws.com']}, False,
+                 [_endpoint('ssm', 'eu-west-1'), _endpoint('ec2messages', 'eu-west-1'), _refused('ssmmessages', 403, 'Forbidden'),
+                  _refused('s3', 403, 'Forbidden')], id='deny'),
+    pytest.param({'auth': 'basic'}, False,
+                 [_auth_required(service, ['Basic'], False, 'it asks for Basic credentials and none were sent') for service in SERVICES],
+                 id='basic-without-credentials'),
+    pytest.param({'auth': 'basic'}, True, [_endpoint(service, 'eu-west-1') for service in SERVICES], id='basic-with-credentials'),
+    pytest.param({'auth': 'negotiate'}, True,
+                 [_auth_required(service, ['Negotiate', 'NTLM'], False, NEGOTIATE_ONLY) for service in SERVICES], id='negotiate-only'),
+    pytest.param({'auth': 'negotiate'}, False,
+                 [_auth_required(service, ['Negotiate', 'NTLM'], False, NEGOTIATE_ONLY) for service in SERVICES],
+                 id='negotiate-only-without-credentials'),
+    pytest.param({'intercept_tls': True}, False,
+                 [_endpoint(service, 'eu-west-1', reachable=False, outcome='tls_untrusted', answered_by=None, status=None, reason=None,
+                            error=TRUST.format(service=service)) for service in SERVICES], id='tls-interception'),
+    pytest.param({'timeout': True, 'auth': 'basic'}, True,
+                 [_endpoint(service, 'eu-west-1', reachable=False, outcome='timeout', answered_by=None, status=None, reason=None,
+                            error='no answer within 7 s (Timeout)') for service in SERVICES], id='timeout'),
+    # Authentication comes first, then the allow-list, then the upstream status.
+    pytest.param({'auth': 'basic', 'deny': ['ssm.*'], 'connect_status': 502}, True,
+                 [_refused('ssm', 403, 'Forbidden')] + [_refused(service, 502, 'Bad Gateway') for service in SERVICES[1:]], id='order'),
+])
+def test_preflight_proxy_behaviours(sim_twins: types.ModuleType, sim_host: types.ModuleType, proxy: dict[str, t.Any],
+                                    credential: bool, expected: list[dict[str, t.Any]]) -> None:
+    """Each behaviour of network.proxies, as preflight.ps1 reports it: only the endpoint's own answer counts."""
+    state = _state(sim_host, STATE, network={'proxies': {'PROXY.corp:3128': proxy}, 'direct_blocked': True})
+    parameters: dict[str, t.Any] = {'Proxy': PROXY, 'Region': 'eu-west-1', 'Services': list(SERVICES), 'TimeoutSeconds': 7}
+    if credential:
+        parameters['ProxyCredential'] = sim_twins.PSCredential('proxyuser', 'S3cret!')
+    changed, result = sim_twins.TWINS['preflight'](state, parameters, False)
+    assert changed is False and result['endpoints'] == expected
+    assert 'S3cret!' not in json.dumps(result)
+    # Another proxy of the same host is not affected; neither is the direct path by a proxy's model.
+    other = sim_twins.TWINS['preflight'](state, dict(parameters, Proxy='http://other.corp:3128'), False)[1]['endpoints']
+    assert all(entry['reachable'] for entry in other)
+
+
+@pytest.mark.parametrize('proxy, message', [
+    ({'connect_status': 302}, 'connect_status: expected 200 or an error status'),
+    ({'connect_status': True}, 'connect_status'),
+    ({'auth': 'ntlm'}, 'auth: expected one of none, basic, negotiate'),
+    ({'deny': '*.amazonaws.com'}, 'deny: expected a list of host globs'),
+    ({'intercept_tls': 'yes'}, 'intercept_tls: expected true or false'),
+    ({'intercept': True}, 'unknown field'),
+])
+def test_preflight_malformed_proxy_model(sim_twins: types.ModuleType, sim_host: types.ModuleType, proxy: dict[str, t.Any],
+                                         message: str) -> None:
+    with pytest.raises(sim_twins.MalformedState, match=re.escape(message)):
+        sim_twins.TWINS['preflight'](_state(sim_host, STATE, network={'proxies': {'proxy.corp:3128': proxy}}), {'Proxy': PROXY}, False)
+
+
+# --- the script and its twin, side by side -----------------------------------------------------------------
+
+PREFLIGHT_PS1 = ROOT / 'plugins' / 'plugin_utils' / 'powershell' / 'preflight.ps1'
+
+
+def _script_entry_keys(script: str) -> list[str]:
+    """The keys of Get-ProbeResult's ``$entry = [Ordered]@{...}``, in order."""
+    block = re.search(r'\$entry = \[Ordered\]@\{(.*?)\n    \}', script, re.DOTALL)
+    assert block, 'preflight.ps1 no longer builds $entry as an [Ordered] hashtable'
+    return re.findall(r'(\w+) = ', block.group(1))
+
+
+def test_twin_and_script_have_the_same_parameters_and_result_shape(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    """Same param block (names, types, defaults), same keys in the same order, same outcome names, same words."""
+    script = PREFLIGHT_PS1.read_text(encoding='utf-8')
+    param_block = re.search(r'param \((.*?)\n\)', script, re.DOTALL).group(1)
+    declared = {name: kind.lower() for kind, name in re.findall(r'\[(\w+(?:\[\])?)\]\$(\w+)', param_block)}
+    twin = sim_twins.TWINS['preflight']
+    assert declared == {name: kind for name, (kind, _default) in twin.parameters.items()}
+    assert "@('ssm', 'ec2messages', 'ssmmessages')" in param_block and twin.parameters['Services'][1] == ['ssm', 'ec2messages', 'ssmmessages']
+    assert '[int]$TimeoutSeconds = 10' in param_block and twin.parameters['TimeoutSeconds'][1] == 10
+    assert re.search(r'\$Ansible\.Result = @\{\s*region = \$Region\s*region_source = \$regionSource\s*endpoints = \$endpoints\s*\}', script)
+
+    outcomes = set(re.findall(r"outcome = '(\w+)'", script)) | set(re.findall(r"\$entry\.outcome = '(\w+)'", script))
+    seen: dict[str, dict[str, t.Any]] = {}
+    for model in ({}, {'connect_status': 503}, {'auth': 'basic'}, {'auth': 'negotiate'}, {'intercept_tls': True}, {'timeout': True}):
+        for credential in (None, sim_twins.PSCredential('u', 'p')):
+            state = _state(sim_host, STATE, network={'proxies': {'proxy.corp:3128': model}, 'unreachable_proxies': ['dead.corp:3128']})
+            for proxy in (PROXY, 'http://dead.corp:3128'):
+                for entry in sim_twins.TWINS['preflight'](state, {'Proxy': proxy, 'Region': 'eu-west-1', 'ProxyCredential': credential,
+                                                                  'Services': 'ssm', 'TimeoutSeconds': 3}, False)[1]['endpoints']:
+                    assert list(entry) == _script_entry_keys(script)
+                    seen[entry['error'] or ''] = entry
+    # The twin reaches every outcome the script names but the one the sim cannot produce (a failed handshake).
+    assert {entry['outcome'] for entry in seen.values()} == outcomes - {'tls_failed'}
+    assert len(seen) == 7  # reachable, refused, timeout, untrusted, no connection, Basic asked for, only Negotiate/NTLM
+    # Every word of the twin's messages is in the script, around the values it inserts.
+    values = ['ssm.eu-west-1.amazonaws.com:443', '503 Service Unavailable', '407 Proxy Authentication Required', 'Negotiate, NTLM',
+              '3', 'ConnectFailure', CONNECT_FAILURE]
+    for entry in seen.values():
+        if entry['error'] is None:
+            continue
+        text = entry['error']
+        for value in values:
+            text = text.replace(value, '\0')
+        for fragment in filter(None, (piece.strip(' :') for piece in text.split('\0'))):
+            assert fragment in script, f'{entry["outcome"]}: {fragment!r} is not what preflight.ps1 says'
+
+
+# --- the simulated agent on the same network --------------------------------------------------------------------
+
+def _start(sim_services: types.ModuleType, sim_host: types.ModuleType, environment: list[str], network: dict[str, t.Any]) -> t.Any:
+    state = _state(sim_host, STATE, network=network,
+                   registry={SERVICE_KEY: {'Environment': {'type': 'REG_MULTI_SZ', 'value': environment}}})
+    sim_services.restart_service(state, 'AmazonSSMAgent')
+    return state
+
+
+@pytest.mark.parametrize('model, proxy, go_error', [
+    ({'connect_status': 403}, 'http://proxy.corp:3128', 'Forbidden'),
+    ({'deny': ['ssm.*']}, 'http://proxy.corp:3128', 'Forbidden'),
+    ({'auth': 'negotiate'}, 'http://svc:p%40ss@proxy.corp:3128', 'Proxy Authentication Required'),
+    ({'auth': 'basic'}, 'http://proxy.corp:3128', 'Proxy Authentication Required'),
+    ({'intercept_tls': True}, 'http://proxy.corp:3128', 'tls: failed to verify certificate: x509: certificate signed by unknown authority'),
+])
+def test_agent_refused_by_its_proxy_runs_but_cannot_register(sim_services: types.ModuleType, sim_host: types.ModuleType,
+                                                             model: dict[str, t.Any], proxy: str, go_error: str) -> None:
+    """The same network model: the agent starts, logs its startup block, then logs why it cannot reach Systems Manager."""
+    state = _start(sim_services, sim_host, [f'https_proxy={proxy}', 'no_proxy=169.254.169.254'],
+                   {'proxies': {'proxy.corp:3128': model}, 'direct_blocked': True})
+    assert state.data['services']['AmazonSSMAgent']['state'] == 'running'
+    assert state.data['agent']['running']['https_proxy'] == proxy and state.data['agent']['registered'] is False
+    log = state.data['files'][LOG]
+    assert len(_log_blocks(log)) == 1
+    errors = [line for line in log.splitlines() if ' ERROR ' in line]
+    assert errors and errors[0].endswith(f'Post "https://ssm.eu-west-1.amazonaws.com/": {go_error}')
+    assert log.index('Starting Core Agent') < log.index(errors[0])
+
+
+@pytest.mark.parametrize('environment, network, registered', [
+    (['https_proxy=http://svc:pw@proxy.corp:3128'], {'proxies': {'proxy.corp:3128': {'auth': 'basic'}}, 'direct_blocked': True}, True),
+    (['https_proxy=proxy.corp:3128'], {'proxies': {'proxy.corp:3128': {}}, 'direct_blocked': True}, True),  # no scheme: http://
+    # no_proxy sends the endpoints direct: blocked here, open there.
+    (['https_proxy=http://proxy.corp:3128', 'no_proxy=amazonaws.com'], {'direct_blocked': True}, False),
+    (['https_proxy=http://proxy.corp:3128', 'no_proxy=.amazonaws.com'], {'proxies': {'proxy.corp:3128': {'connect_status': 403}}}, True),
+    ([], {'direct_blocked': True}, False),
+    ([], {}, True),
+])
+def test_agent_registration_follows_its_proxy(sim_services: types.ModuleType, sim_host: types.ModuleType, environment: list[str],
+                                              network: dict[str, t.Any], registered: bool) -> None:
+    state = _start(sim_services, sim_host, environment, network)
+    assert state.data['agent']['registered'] is registered
+    assert (' ERROR ' in state.data['files'][LOG]) is not registered
+
+
+def test_agent_without_a_region_is_not_judged(sim_services: types.ModuleType, sim_host: types.ModuleType) -> None:
+    state = _state(sim_host, STATE, imds=None)
+    sim_services.restart_service(state, 'AmazonSSMAgent')
+    assert state.data['agent']['registered'] is None and ' ERROR ' not in state.data['files'][LOG]
 
 
 # --- restart_agent --------------------------------------------------------------------------------------------

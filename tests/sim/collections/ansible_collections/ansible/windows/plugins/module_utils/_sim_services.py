@@ -23,6 +23,7 @@ import random
 import typing as t
 
 from ansible_collections.ansible.windows.plugins.module_utils import _sim_agent as agent
+from ansible_collections.ansible.windows.plugins.module_utils import _sim_network as network
 from ansible_collections.ansible.windows.plugins.module_utils._sim_registry import Registry, StateFormatError
 
 AGENT_SERVICE = 'AmazonSSMAgent'
@@ -218,6 +219,7 @@ def start_agent(state: t.Any, now: t.Optional[datetime.datetime] = None, without
     inputs = agent.AgentInputs(environment={}) if without_settings else agent.gather_inputs(lookup_key)
     evaluation = agent.set_proxy_config(inputs)
     lines = agent.startup_log_lines(evaluation, version, now or datetime.datetime.now(), agent_rng())
+    lines.extend(contact_log_lines(state, evaluation, version, now))
     delay = start_delay(state)
     if delay:
         # The service reports running at once; the block reaches the log only after the agent's own start-up work.
@@ -226,3 +228,20 @@ def start_agent(state: t.Any, now: t.Optional[datetime.datetime] = None, without
         _append_agent_log(state, lines)
     state.agent['running'] = dict(evaluation.variables)
     return evaluation
+
+
+def contact_log_lines(state: t.Any, evaluation: agent.ProxyEvaluation, version: str,
+                      now: t.Optional[datetime.datetime]) -> list[str]:
+    """After its start the agent calls Systems Manager through what it holds; a refusal is logged, not fatal.
+
+    ``agent.registered``: whether ssm, ec2messages and ssmmessages answered through the ``network`` model
+    (``_sim_network.agent_contact``; null without ``imds.region``). The ERROR lines follow the startup block.
+    """
+    try:
+        registered, errors = network.agent_contact(state.data, evaluation.variables)
+    except network.NetworkFormatError as error:
+        raise StateFormatError(str(error)) from None
+    state.agent['registered'] = registered
+    stamp = agent.format_timestamp((now or datetime.datetime.now()) + datetime.timedelta(milliseconds=50),
+                                   agent.parse_version(version))
+    return [f'{stamp} ERROR {message}' for message in errors]

@@ -13,7 +13,8 @@ does around a script that a twin has to reproduce - detecting ``SupportsShouldPr
 ``parameters`` as PowerShell binds them, ``Convert-OutputObject`` (the ``depth`` handling) and the error
 records of a failing script.
 
-Self-contained (standard library only): pytest loads it by file path. A twin receives the host state as
+Standard library only, plus the self-contained ``_sim_network`` (the network model the preflight twin
+shares with the simulated agent); pytest loads both by file path. A twin receives the host state as
 an object with ``registry`` (``_sim_registry.Registry``), ``data`` (the whole state document) and
 ``restart_service_detached(name)`` (``_sim_host.HostState``'s: Restart-Service through the code path
 win_service uses, returning the error of a failed start instead of raising it).
@@ -32,6 +33,8 @@ import json
 import re
 import typing as t
 import urllib.parse
+
+from ansible_collections.ansible.windows.plugins.module_utils import _sim_network
 
 # --- The script and its marker ---------------------------------------------------------------------------
 
@@ -589,19 +592,20 @@ def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool
 PREFLIGHT_SERVICES = ['ssm', 'ec2messages', 'ssmmessages']
 # preflight.ps1's $dnsLabel, matched as PowerShell's -match does (case-insensitive).
 DNS_LABEL = re.compile(r'[a-z0-9]([a-z0-9-]*[a-z0-9])?', re.IGNORECASE)
-# WebExceptionStatus.ConnectFailure's message: what .NET reports when nothing answers.
+# WebExceptionStatus.ConnectFailure's message: what .NET reports when nothing accepts the connection.
 CONNECT_FAILURE = 'Unable to connect to the remote server'
 IMDS_FAILED = ("Cannot determine the AWS region: instance metadata (IMDSv2, http://169.254.169.254) did not answer ({reason}). "
                "Set ssm_proxy_region to the host's region.")
 IMDS_NO_REGION = ("Cannot determine the AWS region: instance metadata (IMDSv2, http://169.254.169.254) returned no region. "
                   "Set ssm_proxy_region to the host's region.")
 BAD_PROXY = 'Proxy must be an http://host:port URL without credentials (pass credentials as ProxyCredential).'
-# What the real endpoints answer to GET /.
-ENDPOINT_STATUS = 404
+# preflight.ps1's messages, word for word.
+TRUST_FAILURE = ("the certificate presented for {target} is not trusted by this host (TrustFailure): a TLS-intercepting proxy, "
+                 "or a root CA missing from the host's store; the SSM Agent fails the same way")
 
 
 def proxy_address(proxy: str) -> str:
-    """``host:port`` of an ``http://host[:port]`` proxy URL (port 80 when absent), as ``network.unreachable_proxies`` lists it.
+    """``host:port`` of an ``http://host[:port]`` proxy URL (port 80 when absent), as ``network`` lists proxies.
 
     preflight.ps1 accepts what ``[Uri]::TryCreate`` makes an absolute ``http`` URI with a host and no user
     info; urllib's split is close enough for the URLs a caller writes. The value is never echoed.
@@ -617,20 +621,6 @@ def proxy_address(proxy: str) -> str:
     return f'{host}:{port or 80}'
 
 
-def _network(state: t.Any) -> tuple[list[str], bool]:
-    """The ``network`` section: (unreachable proxies folded, direct_blocked)."""
-    network = state.data.get('network') or {}
-    if not isinstance(network, dict):
-        raise MalformedState(f'network: expected an object, got {network!r}')
-    unreachable = network.get('unreachable_proxies') or []
-    if not isinstance(unreachable, list) or not all(isinstance(item, str) for item in unreachable):
-        raise MalformedState(f'network.unreachable_proxies: expected a list of "host:port" strings, got {unreachable!r}')
-    blocked = network.get('direct_blocked', False)
-    if not isinstance(blocked, bool):
-        raise MalformedState(f'network.direct_blocked: expected true or false, got {blocked!r}')
-    return [item.strip().casefold() for item in unreachable], blocked
-
-
 def imds_region(state: t.Any) -> str:
     """The region instance metadata answers: the state's ``imds.region``; no ``imds`` section = IMDS does not answer."""
     imds = state.data.get('imds')
@@ -644,23 +634,77 @@ def imds_region(state: t.Any) -> str:
     return region
 
 
+def _proxy_auth_detail(schemes: list[str], credentials_sent: bool) -> str:
+    """preflight.ps1's words after a 407, by what the proxy offers and whether Basic credentials went out."""
+    basic = any(scheme.casefold() == 'basic' for scheme in schemes)
+    if not basic and schemes:
+        return (f"it offers only {', '.join(schemes)} and the SSM Agent can authenticate to a proxy only with Basic "
+                '(no credentials were sent)')
+    if not basic:
+        return 'it names no authentication scheme (no credentials were sent)'
+    if credentials_sent:
+        return 'it refused the Basic credentials that were sent'
+    return 'it asks for Basic credentials and none were sent'
+
+
+def probe_result(answer: _sim_network.Answer, service: str, url: str, through_proxy: bool, has_credential: bool,
+                 timeout_seconds: int) -> dict[str, t.Any]:
+    """preflight.ps1's Get-ProbeResult for what the simulated network answered (same keys, same words).
+
+    ``no_connection`` is .NET's ConnectFailure, ``no_answer`` the script's own timeout, a proxy's status a
+    WebException whose Response came from the CONNECT, ``untrusted_certificate`` TrustFailure.
+    """
+    host = urllib.parse.urlsplit(url).hostname
+    target = f'{host}:443'
+    entry: dict[str, t.Any] = {
+        'service': service, 'url': url, 'reachable': False, 'outcome': 'unreachable', 'answered_by': None,
+        'status': None, 'reason': None, 'proxy_auth': [], 'credentials_sent': False, 'error': None,
+    }
+    if answer.kind == 'no_answer':
+        entry.update(outcome='timeout', error=f'no answer within {timeout_seconds} s (Timeout)')
+    elif answer.kind == 'no_connection':
+        entry['error'] = f'ConnectFailure: {CONNECT_FAILURE}'
+    elif answer.kind == 'untrusted_certificate':
+        entry.update(outcome='tls_untrusted', error=TRUST_FAILURE.format(target=target))
+    else:
+        entry.update(status=answer.status, reason=answer.reason)
+        words = f'{answer.status} {answer.reason or ""}'.strip()
+        if answer.status == 407:
+            schemes: list[str] = []
+            for challenge in answer.challenges:
+                scheme = challenge.strip().split(None, 1)[0] if challenge.strip() else ''
+                if scheme and scheme.casefold() not in [known.casefold() for known in schemes]:
+                    schemes.append(scheme)
+            sent = has_credential and any(scheme.casefold() == 'basic' for scheme in schemes)
+            entry.update(answered_by='proxy', outcome='proxy_auth_required', proxy_auth=schemes, credentials_sent=sent,
+                         error=f'the proxy refused CONNECT to {target} with {words}: {_proxy_auth_detail(schemes, sent)}')
+        elif through_proxy and answer.kind == 'proxy':
+            entry.update(answered_by='proxy', outcome='connect_refused', error=f'the proxy refused CONNECT to {target} with {words}')
+        else:
+            entry.update(answered_by='endpoint', outcome='reachable', reachable=True)
+    return entry
+
+
 @twin('preflight', should_process=True, Proxy=('string', ''), ProxyCredential=('pscredential', None), Region=('string', ''),
       Services=('string[]', PREFLIGHT_SERVICES), TimeoutSeconds=('int', 10))
 def preflight(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
-    """plugins/plugin_utils/powershell/preflight.ps1: does the proxy reach the Systems Manager endpoints?
+    """plugins/plugin_utils/powershell/preflight.ps1: does the proxy carry the agent's traffic to Systems Manager?
 
     Region: the parameter, else ``imds.region`` of the state (no ``imds`` section: the script's IMDS
-    error). Through a proxy, every endpoint is unreachable (``Unable to connect to the remote server``)
-    when the proxy's ``host:port`` is in ``network.unreachable_proxies``, else reachable with status 404;
-    without a proxy, unreachable when ``network.direct_blocked`` is true. IMDS is link-local: neither
-    setting affects it. ProxyCredential is accepted and never recorded or returned. Read-only, the same
-    in check mode; ``faults.preflight`` throws after ``$Ansible.Changed = $false``, before any result.
+    error). Each endpoint meets what ``_sim_network.https_request`` says of the state's ``network``
+    (unreachable proxies, proxies that refuse CONNECT, ask for Basic or only for Negotiate, deny hosts,
+    intercept TLS or never answer), turned into the script's result by :func:`probe_result`. IMDS is
+    link-local: the network section does not affect it. ProxyCredential counts as Basic credentials and
+    is never recorded or returned. Read-only, the same in check mode; ``faults.preflight`` throws after
+    ``$Ansible.Changed = $false``, before any result.
     """
     del check_mode
     try:
         raise_fault(state, 'preflight')
         if parameters['TimeoutSeconds'] < 1:
             raise ScriptError(f"TimeoutSeconds must be at least 1 (got {parameters['TimeoutSeconds']}).")
+        if parameters['TimeoutSeconds'] > 3600:
+            raise ScriptError(f"TimeoutSeconds must be at most 3600 (got {parameters['TimeoutSeconds']}).")
         address = proxy_address(parameters['Proxy']) if parameters['Proxy'] else None
         region, source = parameters['Region'], 'parameter'
         if not region:
@@ -671,19 +715,21 @@ def preflight(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool)
         for service in services:
             if not DNS_LABEL.fullmatch(service):
                 raise ScriptError(f"Service '{service}' is not an endpoint name such as ssm.")
-        unreachable_proxies, direct_blocked = _network(state)
+        try:
+            network = _sim_network.read_network(state.data)
+        except _sim_network.NetworkFormatError as error:
+            raise MalformedState(str(error)) from None
     except ScriptError as error:
         error.changed = False  # the script's first statement
         raise
-    reachable = not direct_blocked if address is None else address.casefold() not in unreachable_proxies
+    has_credential = address is not None and parameters['ProxyCredential'] is not None
     domain = 'amazonaws.com.cn' if region.casefold().startswith('cn-') else 'amazonaws.com'
-    endpoints = [{
-        'service': service,
-        'url': f'https://{service}.{region}.{domain}/',
-        'reachable': reachable,
-        'status': ENDPOINT_STATUS if reachable else None,
-        'error': None if reachable else CONNECT_FAILURE,
-    } for service in services]
+    endpoints = []
+    for service in services:
+        host = f'{service}.{region}.{domain}'.lower()  # [Uri] lowercases the host, in `url` too
+        answer = _sim_network.https_request(network, address, host, has_credential)
+        endpoints.append(probe_result(answer, service, f'https://{host}/', address is not None, has_credential,
+                                      parameters['TimeoutSeconds']))
     return False, {'region': region, 'region_source': source, 'endpoints': endpoints}
 
 
