@@ -28,10 +28,9 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Refuse inconsistent variables
-  ansible.builtin.fail:
-    msg: "{{ problems | join(' ') }}"
-  when: problems | length > 0
+- name: Show what the role would refuse
+  ansible.builtin.debug:
+    msg: "{{ problems }}"
   vars:
     problems: "{{ {'ssm_proxy_url': 'http://proxy.example.com:3128', 'ssm_proxy_username': 'svc-ssm',
                    'ssm_proxy_components': ['agent']} | ssm.proxy.agent_proxy_input_problems }}"

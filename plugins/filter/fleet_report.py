@@ -38,9 +38,18 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Read what each agent uses
+  ssm.proxy.ssm_agent_proxy_info:
+  register: proxy_info
+
 - name: Build the report on the controller
   ansible.builtin.set_fact:
-    report: "{{ dict(groups['windows'] | zip(groups['windows'] | map('extract', hostvars, 'proxy_info'))) | ssm.proxy.fleet_report }}"
+    report: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'proxy_info'))) | ssm.proxy.fleet_report }}"
+  run_once: true
+
+- name: One line per host, to paste into a ticket
+  ansible.builtin.debug:
+    msg: "{{ report.hosts | map(attribute='summary') | list }}"
   run_once: true
 """
 

@@ -54,7 +54,8 @@ def _credential_problems(variables: t.Mapping[str, t.Any]) -> list[str]:
 def _preflight_problems(variables: t.Mapping[str, t.Any]) -> list[str]:
     """What preflight.ps1 would refuse, but only on the host and in words that name its parameters."""
     problems = []
-    timeout = variables.get("ssm_proxy_preflight_timeout")
+    # Absent variables keep the role's defaults, which are valid.
+    timeout = variables.get("ssm_proxy_preflight_timeout", 10)
     if not isinstance(timeout, int) or timeout < 1:
         problems.append(f"ssm_proxy_preflight_timeout must be at least 1 (got {timeout}): set the seconds each pre-flight "
                         "request may take.")
