@@ -16,9 +16,9 @@ description:
   - Takes a dict of host name to the registered result of M(ssm.proxy.ssm_agent_proxy_info) (a failed or unreachable
     result counts as such) and returns per-host rows, fleet counts and a Markdown rendering.
   - With C(desired), a host is C(compliant) when its result has RV(ssm.proxy.ssm_agent_proxy_info#module:compliant)
-    true and no restart is pending, else C(non_compliant). Without C(desired) there is nothing to comply with: the host
+    true and no restart is pending, else C(non_compliant). Without C(desired) there is nothing to comply with, so the host
     is C(no_target), and the report says what the agent uses and where it comes from.
-  - Every row says whether the agent sends Systems Manager traffic direct (C(ssm_direct)), with or without C(desired):
+  - Every row says whether the agent sends Systems Manager traffic direct (C(ssm_direct)), with or without C(desired);
     no C(https_proxy) (Go never uses C(http_proxy) for HTTPS), or a C(no_proxy) that covers C(*.amazonaws.com).
   - Findings of severity C(error) and C(warning) are problems; C(info) findings (such as C(shadowed), which the role
     itself causes by giving the agent its own proxy above WinINet and WinHTTP) are listed as notes and counted apart.
