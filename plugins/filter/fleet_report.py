@@ -15,8 +15,15 @@ short_description: Summarise ssm_agent_proxy_info results of a fleet as data and
 description:
   - Takes a dict of host name to the registered result of M(ssm.proxy.ssm_agent_proxy_info) (a failed or unreachable
     result counts as such) and returns per-host rows, fleet counts and a Markdown rendering.
-  - A host is compliant when its result has RV(ssm.proxy.ssm_agent_proxy_info#module:compliant) true (or, without
-    C(desired), no C(error) finding) and no restart is pending.
+  - With C(desired), a host is C(compliant) when its result has RV(ssm.proxy.ssm_agent_proxy_info#module:compliant)
+    true and no restart is pending, else C(non_compliant). Without C(desired) there is nothing to comply with, so the host
+    is C(no_target), and the report says what the agent uses and where it comes from.
+  - Every row says whether the agent sends Systems Manager traffic direct (C(ssm_direct)), with or without C(desired);
+    no C(https_proxy) (Go never uses C(http_proxy) for HTTPS), or a C(no_proxy) that covers C(*.amazonaws.com).
+  - Findings of severity C(error) and C(warning) are problems; C(info) findings (such as C(shadowed), which the role
+    itself causes by giving the agent its own proxy above WinINet and WinHTTP) are listed as notes and counted apart.
+  - The Markdown has a table and, per host, the proxy the agent uses for HTTPS, its findings and a one-line summary
+    (RV(hosts[].summary)) to paste into a ticket.
   - Values come already redacted from the module; nothing here can show a credential.
   - Each host row holds C(ssm_route) and C(s3_route), the module's RV(ssm.proxy.ssm_agent_proxy_info#module:routes) entry
     for those endpoints (C(proxy) empty for direct), or null when the module ran without C(region).
@@ -33,15 +40,28 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Read what each agent uses
+  ssm.proxy.ssm_agent_proxy_info:
+  register: proxy_info
+
 - name: Build the report on the controller
   ansible.builtin.set_fact:
-    report: "{{ dict(groups['windows'] | zip(groups['windows'] | map('extract', hostvars, 'proxy_info'))) | ssm.proxy.fleet_report }}"
+    report: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'proxy_info'))) | ssm.proxy.fleet_report }}"
+  run_once: true
+
+- name: One line per host, to paste into a ticket
+  ansible.builtin.debug:
+    msg: "{{ report.hosts | map(attribute='summary') | list }}"
   run_once: true
 """
 
 RETURN = r"""
 _value:
-  description: C(summary) (counts), C(hosts) (one row per host) and C(markdown).
+  description:
+    - C(summary) (counts; C(findings) counts problem codes, C(notes) informational ones, C(ssm_direct) the hosts that
+      send Systems Manager traffic direct), C(hosts) (one row per host) and C(markdown).
+    - Each row has C(host), C(status) (C(compliant), C(non_compliant), C(no_target), C(failed), C(unreachable)),
+      C(ssm_direct), C(effective), C(effective_source), C(findings) (problems), C(notes) (info findings) and C(summary).
   type: dict
 """
 
@@ -52,18 +72,57 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 
+# Severities that make a finding a problem; "info" findings (shadowed, local_macro_ignored, ...) are notes.
+PROBLEM_SEVERITIES = ("error", "warning")
+
+
+def _ssm_direct(effective: Mapping[str, t.Any]) -> bool:
+    """Whether the agent's Systems Manager traffic (HTTPS to *.amazonaws.com) bypasses the proxy.
+
+    Go's net/http uses only https_proxy for HTTPS (never http_proxy), and no_proxy "*" or a domain entry covering
+    amazonaws.com (Go strips a leading "*." and ".") sends the endpoints direct (spec/agent-proxy.md section 3).
+    """
+    if not effective.get("https_proxy"):
+        return True
+    entries = [entry.strip().lower() for entry in str(effective.get("no_proxy") or "").split(",") if entry.strip()]
+    return any(entry == "*" or entry.removeprefix("*").lstrip(".") == "amazonaws.com" for entry in entries)
+
+
+def _status(result: Mapping[str, t.Any]) -> str:
+    if "compliant" not in result:
+        return "no_target"
+    return "compliant" if result["compliant"] and not result.get("restart_pending") else "non_compliant"
+
+
+def _host_summary(row: Mapping[str, t.Any]) -> str:
+    """One line an operator can paste into a ticket: host, status, what the agent uses for HTTPS, problem codes."""
+    if row["effective"] is None:
+        return f"{row['host']}: {row['status']} ({row['message']})"
+    source = (row["effective_source"] or {}).get("proxy") or "none"
+    https = row["effective"].get("https_proxy") or "none"
+    parts = [f"{row['host']}: {row['status']}", f"SSM Agent HTTPS proxy {https} (from {source})"]
+    if row["ssm_direct"]:
+        parts.append("Systems Manager traffic goes direct")
+    if row.get("restart_pending"):
+        parts.append("restart pending")
+    codes = sorted({item["code"] for item in row["findings"]})
+    parts.append(f"findings: {', '.join(codes)}" if codes else "no problem found")
+    if row.get("agent_version"):
+        parts.append(f"agent {row['agent_version']}")
+    return "; ".join(parts)
+
+
 def _row(host: str, result: t.Any) -> dict[str, t.Any]:
     if not isinstance(result, Mapping) or result.get("unreachable") or result.get("failed") or "effective" not in result:
         message = result.get("msg", "no result") if isinstance(result, Mapping) else "no result"
-        return {"host": host, "status": "unreachable" if isinstance(result, Mapping) and result.get("unreachable") else "failed",
-                "message": str(message), "findings": [], "effective": None, "effective_source": None}
+        row = {"host": host, "status": "unreachable" if isinstance(result, Mapping) and result.get("unreachable") else "failed",
+               "message": str(message), "findings": [], "notes": [], "effective": None, "effective_source": None, "ssm_direct": None}
+        return {**row, "summary": _host_summary(row)}
     findings = list(result.get("findings") or [])
-    compliant = result["compliant"] if "compliant" in result else not any(item.get("severity") == "error" for item in findings)
-    if result.get("restart_pending"):
-        compliant = False
-    return {
+    row = {
         "host": host,
-        "status": "compliant" if compliant else "non_compliant",
+        "status": _status(result),
+        "ssm_direct": _ssm_direct(result["effective"]),
         "effective": result["effective"],
         "effective_source": result["effective_source"],
         "restart_pending": result.get("restart_pending"),
@@ -71,9 +130,28 @@ def _row(host: str, result: t.Any) -> dict[str, t.Any]:
         "agent_version": (result.get("agent") or {}).get("version"),
         "ssm_route": _route(result, "ssm"),
         "s3_route": _route(result, "s3"),
-        "findings": findings,
+        "findings": [item for item in findings if item.get("severity") in PROBLEM_SEVERITIES],
+        "notes": [item for item in findings if item.get("severity") not in PROBLEM_SEVERITIES],
         "message": "",
     }
+    return {**row, "summary": _host_summary(row)}
+
+
+def _cell(text: t.Any) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def _host_section(row: Mapping[str, t.Any]) -> list[str]:
+    effective, source = row["effective"] or {}, row["effective_source"] or {}
+    lines = ["", f"## {row['host']}", ""]
+    if row["effective"] is None:
+        return lines + [f"- status: {row['status']}: {row['message']}", "", f"    {row['summary']}"]
+    lines += [f"- status: {row['status']}",
+              f"- HTTPS proxy the agent uses: {effective.get('https_proxy') or 'none (direct)'} (from {source.get('proxy') or 'none'}); "
+              f"no_proxy: {effective.get('no_proxy') or 'none'} (from {source.get('bypass') or 'none'})"]
+    lines += [f"- {item['severity']} `{item['code']}`: {item['message']}" for item in row["findings"]] or ["- no problem found"]
+    lines += [f"- note `{item['code']}`: {item['message']}" for item in row["notes"]]
+    return lines + ["", "Summary for a ticket:", "", f"    {row['summary']}"]
 
 
 def _route(result: Mapping[str, t.Any], name: str) -> dict[str, t.Any] | None:
@@ -86,16 +164,28 @@ def _route(result: Mapping[str, t.Any], name: str) -> dict[str, t.Any] | None:
 
 def _markdown(title: str, summary: dict[str, t.Any], rows: list[dict[str, t.Any]]) -> str:
     lines = [f"# {title}", "", f"{summary['hosts']} hosts: {summary['compliant']} compliant, {summary['non_compliant']} not compliant, "
-             f"{summary['failed']} failed or unreachable.", ""]
-    lines += ["| host | status | https_proxy | proxy from | bypass from | restart pending | findings |", "|---|---|---|---|---|---|---|"]
+             f"{summary['no_target']} without wanted settings, {summary['failed']} failed or unreachable; "
+             f"{summary['ssm_direct']} send Systems Manager traffic direct.", ""]
+    lines += ["| host | status | https_proxy | proxy from | bypass from | SSM direct | restart pending | findings | notes |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         effective, source = row["effective"] or {}, row["effective_source"] or {}
         findings = ", ".join(sorted({item["code"] for item in row["findings"]})) or row["message"]
-        lines.append(f"| {row['host']} | {row['status']} | {effective.get('https_proxy') or '(direct)' if effective else ''} | "
-                     f"{source.get('proxy', '')} | {source.get('bypass', '')} | {row.get('restart_pending') or ''} | {findings.replace('|', '/')} |")
+        notes = ", ".join(sorted({item["code"] for item in row["notes"]}))
+        https = (effective.get("https_proxy") or "(direct)") if effective else ""
+        direct = "" if row["ssm_direct"] is None else ("yes" if row["ssm_direct"] else "no")
+        lines.append(f"| {row['host']} | {row['status']} | {_cell(https)} | {source.get('proxy', '')} | {source.get('bypass', '')} | "
+                     f"{direct} | {row.get('restart_pending') or ''} | {_cell(findings)} | {notes} |")
     if summary["findings"]:
         lines += ["", "| finding | hosts |", "|---|---|"] + [f"| {code} | {count} |" for code, count in summary["findings"].items()]
+    for row in rows:
+        lines += _host_section(row)
     return "\n".join(lines) + "\n"
+
+
+def _counts(rows: list[dict[str, t.Any]], key: str) -> dict[str, int]:
+    codes = Counter(code for row in rows for code in {item["code"] for item in row[key]})
+    return dict(sorted(codes.items(), key=lambda item: (-item[1], item[0])))
 
 
 def fleet_report(results: t.Any, title: str = "SSM Agent proxy report") -> dict[str, t.Any]:
@@ -104,14 +194,16 @@ def fleet_report(results: t.Any, title: str = "SSM Agent proxy report") -> dict[
         raise AnsibleFilterError(f"fleet_report: expects a dict of host name to ssm_agent_proxy_info result, got {type(results).__name__}")
     rows = [_row(str(host), results[host]) for host in sorted(results)]
     statuses = Counter(row["status"] for row in rows)
-    codes = Counter(code for row in rows for code in {item["code"] for item in row["findings"]})
     summary = {
         "hosts": len(rows),
         "compliant": statuses["compliant"],
         "non_compliant": statuses["non_compliant"],
+        "no_target": statuses["no_target"],
         "failed": statuses["failed"] + statuses["unreachable"],
+        "ssm_direct": sum(1 for row in rows if row["ssm_direct"]),
         "proxy_sources": dict(sorted(Counter((row["effective_source"] or {}).get("proxy", "unknown") for row in rows if row["effective"]).items())),
-        "findings": dict(sorted(codes.items(), key=lambda item: (-item[1], item[0]))),
+        "findings": _counts(rows, "findings"),
+        "notes": _counts(rows, "notes"),
     }
     return {"summary": summary, "hosts": rows, "markdown": _markdown(title, summary, rows)}
 

@@ -120,7 +120,8 @@ EXAMPLES = r"""
   ansible.windows.win_service:
     name: AmazonSSMAgent
     state: restarted
-  when: agent_proxy.restart_pending | default(false)
+  # restart_pending is null when the agent never logged a start: default(false, true) replaces that too.
+  when: agent_proxy.restart_pending | default(false, true)
 """
 
 RETURN = r"""

@@ -75,7 +75,7 @@ EXAMPLES = r"""
 # In a play over Windows hosts from the amazon.aws.aws_ec2 inventory (host variables instance_id, placement):
 - name: Note the time before anything changes
   ansible.builtin.set_fact:
-    ssm_proxy_started_at: "{{ now(utc=True).isoformat() }}"
+    proxy_change_started_at: "{{ now(utc=True).isoformat() }}"
 
 - name: Configure the proxy
   ansible.builtin.include_role:
@@ -85,7 +85,7 @@ EXAMPLES = r"""
   ssm.proxy.ssm_instance_status:
     instance_id: "{{ instance_id }}"
     region: "{{ placement.region }}"
-    wait_online_since: "{{ ssm_proxy_started_at }}"
+    wait_online_since: "{{ proxy_change_started_at }}"
     timeout: 600
   delegate_to: localhost
   # The role changed (and restarted) the agent only when its own settings differed.

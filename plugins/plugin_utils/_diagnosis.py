@@ -231,9 +231,13 @@ def _check_shadowed(diagnosis: Diagnosis, sources: dict[str, t.Any], used: Mappi
             if considered[kind] != "none":
                 reason = f"the {_label(considered[kind])} wins"
             else:
-                # Only an environment variable makes the agent skip IE and WinHTTP altogether.
-                reason = "no_proxy in the agent's environment overrides it" if kind == "bypass" else (
-                    "http_proxy/https_proxy in the agent's environment override it")
+                # Only an environment variable makes the agent skip IE and WinHTTP altogether. That is the layout
+                # ssm.proxy.agent_proxy builds on purpose: the agent's own proxy, and the same proxy in WinINet (Run
+                # Command's PowerShell) and WinHTTP (Patch Manager, Windows Update), which the agent then ignores.
+                reason = ("no_proxy in the agent's environment overrides it" if kind == "bypass" else
+                          "http_proxy/https_proxy in the agent's environment override it") + (
+                    " (expected when the agent has its own proxy, as ssm.proxy.agent_proxy sets it; other Windows components "
+                    "still use this one, so nothing to fix)")
             diagnosis.add("shadowed", INFO, f"Not used by the agent: the {kind} in the {_label(name)}; {reason}.")
 
 

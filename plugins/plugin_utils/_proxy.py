@@ -35,8 +35,9 @@ _IE_OCTET_WILDCARD_RE = re.compile(r"^(?P<octets>\d{1,3}(?:\.\d{1,3}){0,2})\.\*$
 # Characters that are never valid unencoded in a URL and that a shell or PowerShell would interpret.
 _FORBIDDEN_URL_CHARS = frozenset("\"'`<>\\{}|^ ")
 # userinfo in any URL-like text: scheme://user:password@ or a bare user:password@host.
-# The password runs to the last '@' of the token, so an unencoded '@' inside it is still hidden.
-_URL_PASSWORD_RE = re.compile(r"(?P<prefix>(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^\s:/@=,;]*:)(?P<password>[^\s/]*)@")
+# The password runs to the last '@' of the token, so an unencoded '@' inside it is still hidden; an empty one
+# (user:@) is left as it is, so that no output shows a password that was never set.
+_URL_PASSWORD_RE = re.compile(r"(?P<prefix>(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^\s:/@=,;]*:)(?P<password>[^\s/]+)@")
 
 
 class ProxyInputError(ValueError):
@@ -76,8 +77,8 @@ class ProxyUrl:
         return f"{self.scheme}://{self._userinfo(password)}{self._netloc()}"
 
     def redacted(self) -> str:
-        """The URL with its password replaced, for output, diffs and messages."""
-        password = None if self.password is None else REDACTED
+        """The URL with its password replaced, for output, diffs and messages; an empty password stays visibly empty."""
+        password = None if self.password is None else (REDACTED if self.password else "")
         return f"{self.scheme}://{self._userinfo(password)}{self._netloc()}"
 
 

@@ -191,3 +191,11 @@ def test_warnings() -> None:
     assert not proxy_warnings("proxy", parse_proxy_url("proxy", "http://p:80"))
     assert len(value_warnings("http_proxy", "http://u:p%40ss=x@p:1")) == 2
     assert not value_warnings("http_proxy", "http://p:1")
+
+
+def test_an_empty_password_is_never_shown_as_set() -> None:
+    """user:@ is what an empty password writes; showing ******** there would claim a password that was never set."""
+    url = parse_proxy_url("proxy", "http://proxy.example.com:3128", "svc-ssm", "")
+    assert url.redacted() == "http://svc-ssm:@proxy.example.com:3128"
+    assert redact("https_proxy=http://svc-ssm:@proxy.example.com:3128") == "https_proxy=http://svc-ssm:@proxy.example.com:3128"
+    assert redact("http://svc-ssm:x@proxy.example.com:3128") == "http://svc-ssm:********@proxy.example.com:3128"
