@@ -26,7 +26,6 @@ READ = "<script: read_state "
 PREFLIGHT = "<script: preflight "
 # Lines of roles/agent_proxy/tasks/main.yml's block, verify.yml and rollback.yml still read the public names; the
 # internal __ssm_proxy_* (vars/main.yml) they must read instead are there. Strict: this fails once they do.
-NEEDS_FLOW = pytest.mark.xfail(strict=True, reason="the apply/verify/rollback flow still reads the public ssm_proxy_* booleans")
 
 
 def script_calls(fleet: SimFleet, host: str, prefix: str) -> list[dict[str, t.Any]]:
@@ -94,10 +93,10 @@ def detached_restart(fleet: SimFleet, host: str) -> None:
 
 
 CASES = {
-    "preflight_false": pytest.param(Case(["-e", "ssm_proxy_preflight=false"], no_preflight), marks=NEEDS_FLOW),
-    "preflight_true_survey_text": pytest.param(Case(["-e", '{"ssm_proxy_preflight": "true"}'], preflight_ran), marks=NEEDS_FLOW),
-    "verify_no": pytest.param(Case(["-e", "ssm_proxy_verify=no"], no_verify), marks=NEEDS_FLOW),
-    "rollback_false": pytest.param(Case(["-e", "ssm_proxy_rollback=false"], no_backup), marks=NEEDS_FLOW),
+    "preflight_false": pytest.param(Case(["-e", "ssm_proxy_preflight=false"], no_preflight)),
+    "preflight_true_survey_text": pytest.param(Case(["-e", '{"ssm_proxy_preflight": "true"}'], preflight_ran)),
+    "verify_no": pytest.param(Case(["-e", "ssm_proxy_verify=no"], no_verify)),
+    "rollback_false": pytest.param(Case(["-e", "ssm_proxy_rollback=false"], no_backup)),
     "imds_bypass_false": Case(["-e", "ssm_proxy_imds_bypass=false"], imds_not_bypassed),
     "preflight_timeout_7": Case(["-e", "ssm_proxy_preflight_timeout=7"], timeout_sent_as_int),
     "verify_retries_2_delay_0": Case(["-e", "ssm_proxy_verify_retries=2", "-e", "ssm_proxy_verify_delay=0"], three_looks,
