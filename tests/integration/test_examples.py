@@ -70,6 +70,10 @@ class Example:
         if isinstance(data, list):
             top = data[0] if data and isinstance(data[0], dict) else {}
             playbook = "hosts" in top or any(key.endswith("import_playbook") for key in top)
+            # A task names a module (a dotted name) or a block; a list of plain records (routes) is data.
+            tasks = any(isinstance(item, dict) and any("." in str(key) or key in ("block", "name") for key in item) for item in data)
+            if not playbook and not tasks:
+                return "data"
             return ("aws_" if NEEDS_AWS.search(self.text) else "") + ("playbook" if playbook else "tasks")
         if isinstance(data, dict) and any(isinstance(group, dict) and "hosts" in group for group in data.values()):
             return "inventory"
@@ -226,5 +230,11 @@ def test_other_yaml_is_what_its_consumer_accepts(example: Example) -> None:
         available = {"ssm.proxy"} | {f"{path.parent.name}.{path.name}"
                                      for path in (ROOT / ".cache" / "collections" / "ansible_collections").glob("*/*")}
         assert {item["name"] for item in data["collections"]} <= available
+    elif isinstance(data, dict) and "endpoints" in data:
+        # The effective_agent_proxy filter's input (docs/diagnosing.md; tests/unit/test_diagnosing_example.py checks the output).
+        from ansible_collections.ssm.proxy.plugins.filter.effective_agent_proxy import effective_agent_proxy
+        assert len(effective_agent_proxy(data)["routes"]) == len(data["endpoints"])
+    elif isinstance(data, list) and data and all(isinstance(item, dict) and set(item) == {"url", "proxy", "matched"} for item in data):
+        pass  # the filter's routes, compared with the filter's real output by tests/unit/test_diagnosing_example.py
     else:
         pytest.fail(f"{example.origin}: no check for this YAML; add one:\n{example.text}")
