@@ -100,6 +100,8 @@ def fleet_report(results: t.Any, title: str = "SSM Agent proxy report") -> dict[
         "failed": statuses["failed"] + statuses["unreachable"],
         "proxy_sources": dict(sorted(Counter((row["effective_source"] or {}).get("proxy", "unknown") for row in rows if row["effective"]).items())),
         "findings": dict(sorted(codes.items(), key=lambda item: (-item[1], item[0]))),
+        # Hosts where accounts beyond SYSTEM and Administrators can read a stored proxy password (docs/security.md).
+        "credentials_readable": codes["credentials_readable"],
     }
     return {"summary": summary, "hosts": rows, "markdown": _markdown(title, summary, rows)}
 
