@@ -148,7 +148,8 @@ findings:
       C(ie_wildcard_ignored), C(local_macro_ignored), C(pac_or_wpad_ignored), C(https_scheme_proxy), C(credentials_in_log),
       C(percent_mangled_in_log), C(equals_breaks_plugins), C(shadowed), C(environment_conflict), C(environment_needs_reboot),
       C(windows_2008_agent_limit), C(nano_server), C(agent_log_missing), C(agent_log_unreadable), C(agent_running_unknown),
-      C(detached_restart_failed)."
+      C(detached_restart_failed), C(credentials_readable) (a stored proxy password that principals beyond SYSTEM and
+      Administrators can read, naming them and the place)."
   returned: success
   type: list
   elements: dict
@@ -187,6 +188,15 @@ check_mode:
       C(ansible_check_mode) does not reflect); the role follows it.
   returned: success
   type: bool
+acl:
+  description:
+    - Who may read the places that can hold a proxy password, read in the same execution, under C(service_key) (the
+      agent's service key), C(collection_key) (C(HKLM\SOFTWARE\ssm.proxy)), C(backup_key) and C(data_folder)
+      (C(%ProgramData%\Amazon\SSM)).
+    - Each has C(path), C(exists), C(protected) (no inheritance), C(readers) (account names, or SIDs that do not translate),
+      C(restricted) (protected and readable by SYSTEM and Administrators only) and C(error).
+  returned: success
+  type: dict
 pending_backups:
   description:
     - Modules whose backup of previous values is still on the host (C(HKLM\SOFTWARE\ssm.proxy\Backup)), left by a change that
