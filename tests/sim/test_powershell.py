@@ -280,6 +280,7 @@ EXPECTED_READ = {
         {'path': 'C:\\Short.txt', 'exists': True, 'size': 5, 'truncated': False, 'start': 0, 'content': 'short', 'error': None},
         {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'start': 0, 'content': '', 'error': None},
     ],
+    'acl': [],
 }
 EMPTY_STREAMS = {'output': [], 'error': [], 'host_out': '', 'host_err': '', 'warning': [], 'verbose': [], 'debug': [], 'information': []}
 
