@@ -220,8 +220,9 @@ def credentials_readable_finding(state: HostState, log: FileTail) -> dict[str, s
     """
     service = state.key(SERVICE_KEY).get("Environment")
     backup = state.key(BACKUP_KEY)
+    lines = [] if service is None else service.value if isinstance(service.value, list) else [service.value]
     places = [
-        (SERVICE_KEY + " (Environment)", SERVICE_KEY, service is not None and _holds_password(service.value if isinstance(service.value, list) else [service.value])),
+        (SERVICE_KEY + " (Environment)", SERVICE_KEY, _holds_password(lines)),
         (BACKUP_KEY, BACKUP_KEY, backup.exists and _holds_password(value.value for value in backup.values.values())),
         (AGENT_LOG, AGENT_DATA_FOLDER, log.exists and not log.error and _holds_password([log.content])),
     ]
