@@ -105,3 +105,15 @@ def test_credentials_stay_with_administrators(sim_fleet, tmp_path: pathlib.Path)
         assert "Secret" not in message
     assert "credentials_readable" not in findings["hardened"], findings["hardened"]
     assert document["summary"]["credentials_readable"] == 3
+
+    # Hardening a host whose settings are already right: the ACL changes, the agent is restarted and verified.
+    calls_before, hardened_before = len(fleet.calls("default")), len(fleet.calls("hardened"))
+    result = fleet.run(CONFIGURE, "-e", json.dumps({**ROLE_VARS, "ssm_proxy_restrict_acl": True}))
+    assert result.returncode == 0, output(result)
+    new = [call["module"].rsplit(".", 1)[-1] for call in fleet.calls("default")[calls_before:]]
+    assert "win_acl_inheritance" in new and new.index("win_acl_inheritance") < new.index("win_service"), new
+    assert new.count("ssm_agent_proxy_info") == 0 and new.count("win_powershell") >= 2, new  # the plan and the verification reads
+    assert service_acl(fleet, "default") == {"protected": True, "readers": ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"]}
+    assert fleet.state("default")["agent"]["running"]["https_proxy"] == "http://svc:N3w-Secret@proxy.example.com:3128"
+    # Already hardened and configured: the plan read alone.
+    assert [call["module"] for call in fleet.calls("hardened")[hardened_before:]] == ["ansible.windows.win_powershell"]
