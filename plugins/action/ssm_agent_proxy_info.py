@@ -20,8 +20,8 @@ from ..plugin_utils._backup import (
 )
 from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
 from ..plugin_utils._diagnosis import HostFacts, diagnose
-from ..plugin_utils._host import OS_KEY, FileTail, HostError, HostState, ModuleHost, RegistryKey, SnapshotHost, WindowsHost
-from ..plugin_utils._proxy import ProxyInputError, type_name
+from ..plugin_utils._host import OS_KEY, FileTail, HostError, HostState, ModuleHost, ObjectAcl, RegistryKey, SnapshotHost, WindowsHost
+from ..plugin_utils._proxy import ProxyInputError, redact, type_name
 from ..plugin_utils._routes import requested_endpoints
 from . import ssm_agent_proxy, winhttp_proxy, wininet_proxy
 
@@ -38,6 +38,11 @@ MACHINE_INTERNET_KEY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Int
 MACHINE_CONNECTIONS_KEY = MACHINE_INTERNET_KEY + "\\Connections"  # also WinHTTP's native view
 WOW64_CONNECTIONS_KEY = "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections"
 AGENT_LOG = "C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log"
+# The agent gives this folder a non-inheriting ACL for Administrators and SYSTEM at start-up (HardenDataFolder ->
+# Harden, agent/fileutil of aws/amazon-ssm-agent); its log there holds the proxy variables in clear.
+AGENT_DATA_FOLDER = "C:\\ProgramData\\Amazon\\SSM"
+# Whose readers the one read reports, by the name the result uses.
+ACL_PATHS = {"service_key": SERVICE_KEY, "collection_key": COLLECTION_KEY, "backup_key": BACKUP_KEY, "data_folder": AGENT_DATA_FOLDER}
 
 KEYS = (
     SERVICE_KEY, EC2CONFIG_KEY, SYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_ENVIRONMENT_KEY, LOCALSYSTEM_INTERNET_KEY,
@@ -139,7 +144,7 @@ def winhttp_source(state: HostState) -> tuple[dict[str, t.Any], dict[str, t.Any]
 def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None,
                       stale_after: int = DEFAULT_STALE_AFTER, endpoints: list[tuple[str | None, str]] | None = None) -> dict[str, t.Any]:
     """One read of the host, then the diagnosis (and, with plans, which components already match)."""
-    state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes)
+    state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes, acl_paths=list(ACL_PATHS.values()))
     service = state.key(SERVICE_KEY)
     os_key = state.key(OS_KEY)
     facts = HostFacts(
@@ -186,6 +191,10 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
             f"{describe_run(run)} never finished: its saved values of {', '.join(run['components'])} stay in {BACKUP_KEY} "
             f"(ssm.proxy.rollback run_id={run['id']} restores them where nothing changed since); it no longer blocks other runs"
         )
+    result["acl"] = {name: acl_summary(state.acl(path), path) for name, path in ACL_PATHS.items()}
+    finding = credentials_readable_finding(state, log)
+    if finding:
+        result["findings"].append(finding)
     if plans is not None:
         result["compliance"], warnings = compliance(state, plans)
         # The registry may hold the wanted values while the running agent goes without them (a run stopped
@@ -204,6 +213,48 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
         if warnings:
             result["warnings"] = list(dict.fromkeys(result.get("warnings", []) + warnings))
     return result
+
+
+def acl_summary(acl: ObjectAcl | None, path: str) -> dict[str, t.Any]:
+    """Who may read ``path``: ``restricted`` when only SYSTEM and Administrators may (and no parent can add more)."""
+    if acl is None:
+        return {"path": path, "exists": None, "protected": None, "readers": [], "restricted": False, "error": "not read"}
+    return {"path": acl.path, "exists": acl.exists, "protected": acl.protected, "readers": [reader.label() for reader in acl.readers],
+            "restricted": acl.restricted, "error": acl.error}
+
+
+def _holds_password(values: t.Iterable[t.Any]) -> bool:
+    return any(redact(str(value)) != str(value) for value in values)
+
+
+def credentials_readable_finding(state: HostState, log: FileTail) -> dict[str, str] | None:
+    """Name who beyond SYSTEM and Administrators can read a proxy password the host holds, and where.
+
+    Windows lets BUILTIN\\Users and ALL APPLICATION PACKAGES read every key under HKLM\\SYSTEM and HKLM\\SOFTWARE
+    by inheritance (DISA STIG rule V-220907 lists these defaults), the agent's service key included; the agent
+    keeps its data folder (and log) for Administrators and SYSTEM only, unless someone loosened it.
+    """
+    service = state.key(SERVICE_KEY).get("Environment")
+    backup = state.key(BACKUP_KEY)
+    lines = [] if service is None else service.value if isinstance(service.value, list) else [service.value]
+    places = [
+        (SERVICE_KEY + " (Environment)", SERVICE_KEY, _holds_password(lines)),
+        (BACKUP_KEY, BACKUP_KEY, backup.exists and _holds_password(value.value for value in backup.values.values())),
+        (AGENT_LOG, AGENT_DATA_FOLDER, log.exists and not log.error and _holds_password([log.content])),
+    ]
+    exposed = []
+    for label, path, holds in places:
+        acl = state.acl(path)
+        if holds and acl is not None and acl.exists and not acl.error and acl.other_readers():
+            exposed.append(f"{label}: {', '.join(reader.label() for reader in acl.other_readers())}")
+    if not exposed:
+        return None
+    return {
+        "code": "credentials_readable", "severity": "warning",
+        "message": "A proxy password is stored where accounts beyond SYSTEM and Administrators can read it: " + "; ".join(exposed) + ". "
+                   "Use a proxy that authenticates the instance without a password, or set ssm_proxy_restrict_acl: true "
+                   "(ssm.proxy.agent_proxy) to keep the agent's service key to SYSTEM and Administrators; see docs/security.md.",
+    }
 
 
 def log_findings(log: FileTail, agent_installed: bool, block_found: bool = True) -> list[dict[str, str]]:

@@ -204,6 +204,8 @@ def fleet_report(results: t.Any, title: str = "SSM Agent proxy report") -> dict[
         "proxy_sources": dict(sorted(Counter((row["effective_source"] or {}).get("proxy", "unknown") for row in rows if row["effective"]).items())),
         "findings": _counts(rows, "findings"),
         "notes": _counts(rows, "notes"),
+        # Hosts where accounts beyond SYSTEM and Administrators can read a stored proxy password (docs/security.md).
+        "credentials_readable": sum(1 for row in rows if any(item["code"] == "credentials_readable" for item in row["findings"] + row["notes"])),
     }
     return {"summary": summary, "hosts": rows, "markdown": _markdown(title, summary, rows)}
 

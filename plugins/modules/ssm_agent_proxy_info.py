@@ -178,7 +178,8 @@ findings:
       C(windows_2008_agent_limit), C(nano_server), C(ssm_direct), C(session_manager_https_proxy), C(agent_skips_value)
       (a WARN line the agent will log for a value it skips, with the value), C(go_release_dependent) (a value whose fate
       depends on the Go release the agent was built with; the message names both outcomes), C(agent_log_missing),
-      C(agent_log_unreadable), C(agent_running_unknown), C(detached_restart_failed)."
+      C(agent_log_unreadable), C(agent_running_unknown), C(detached_restart_failed), C(credentials_readable) (a stored proxy password that principals beyond SYSTEM and
+      Administrators can read, naming them and the place)."
   returned: success
   type: list
   elements: dict
@@ -241,6 +242,15 @@ runs:
   type: list
   elements: dict
   sample: []
+acl:
+  description:
+    - Who may read the places that can hold a proxy password, read in the same execution, under C(service_key) (the
+      agent's service key), C(collection_key) (C(HKLM\SOFTWARE\ssm.proxy)), C(backup_key) and C(data_folder)
+      (C(%ProgramData%\Amazon\SSM)).
+    - Each has C(path), C(exists), C(protected) (no inheritance), C(readers) (account names, or SIDs that do not translate),
+      C(restricted) (protected and readable by SYSTEM and Administrators only) and C(error).
+  returned: success
+  type: dict
 pending_backups:
   description:
     - Modules whose backup of previous values is still on the host (C(HKLM\SOFTWARE\ssm.proxy\Backup)), left by a change that

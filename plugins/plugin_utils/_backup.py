@@ -24,8 +24,19 @@ import re
 import typing as t
 from collections.abc import Sequence
 
-from ._host import DEFAULT_TAIL_BYTES, REGEDIT_TYPES, HostError, HostState, RegistryKey, RegistryValue, WindowsHost
-from ._proxy import ProxyInputError
+from ._host import (
+    ADMINISTRATORS_SID,
+    DEFAULT_TAIL_BYTES,
+    REGEDIT_TYPES,
+    SYSTEM_SID,
+    HostError,
+    HostState,
+    ObjectAcl,
+    RegistryKey,
+    RegistryValue,
+    WindowsHost,
+)
+from ._proxy import ProxyInputError, redact
 
 # The collection's own key: the backups below it, and what the detached restart (restart_agent.ps1) records.
 COLLECTION_KEY = "HKLM:\\SOFTWARE\\ssm.proxy"
@@ -124,6 +135,53 @@ class SavedValue:
         if self.known_written:
             item["written"] = _value_json(self.written)
         return item
+
+
+def protect_collection_key(host: WindowsHost, acl: ObjectAcl | None) -> None:
+    """Make the collection's key readable by SYSTEM and Administrators only, before a credential is written below it.
+
+    Windows gives every key under HKLM\\SOFTWARE BUILTIN\\Users and ALL APPLICATION PACKAGES read access by
+    inheritance (the defaults DISA STIG rule V-220907 lists). The order matters: win_acl_inheritance with
+    reorganize=false drops the inherited rules and keeps the explicit ones (SetAccessRuleProtection($true, $false),
+    win_acl_inheritance.ps1 of ansible.windows 3.3.0), so SYSTEM and Administrators get explicit, inheritable
+    FullControl first, or nobody could open the key; reorganize=true would copy Users' Read instead. Set-Acl
+    (SetSecurityInfo) passes the new inheritable rules on to existing subkeys such as Backup. Costs nothing
+    when the read shows the key protected already: only the first backup with a credential on a host pays.
+    """
+    if acl is not None and acl.exists and acl.protected:
+        others = acl.other_readers()
+        if others:
+            raise HostError(
+                f"{COLLECTION_KEY} is readable by {', '.join(reader.label() for reader in others)} through explicit rules, so no "
+                "backup holding a credential was written there and nothing was changed. Remove those rules (or the key) and run again"
+            )
+        return
+    try:
+        if acl is None or not acl.exists:
+            host.create_key(COLLECTION_KEY)
+        host.grant_full_control(COLLECTION_KEY, SYSTEM_SID)
+        host.grant_full_control(COLLECTION_KEY, ADMINISTRATORS_SID)
+        host.set_inheritance(COLLECTION_KEY, inherit=False)
+    except HostError as error:
+        raise HostError(
+            f"{COLLECTION_KEY} could not be restricted to SYSTEM and Administrators ({error}), so no backup holding a credential was "
+            "written there and no setting was changed. Connect as an administrator, or check the key's owner and ACL "
+            "(Get-Acl HKLM:\\SOFTWARE\\ssm.proxy), then run again"
+        ) from None
+
+
+def holds_credential(saved: Sequence[SavedValue]) -> bool:
+    """Whether a backup would hold a ``user:password@``: in text values, or in the strings of a binary blob."""
+    for item in saved:
+        if item.value is None:
+            continue
+        data = item.value.value
+        text = bytes(data).decode("latin-1") if isinstance(data, list) and all(isinstance(byte, int) for byte in data) else str(data)
+        if redact(text) != text:
+            return True
+    return False
+
+
 
 
 def _value_json(value: RegistryValue | None) -> dict[str, t.Any]:
@@ -239,19 +297,23 @@ class BackupHost:
         self._component = component
         self._run = run
         self._read: dict[str, RegistryKey] = {}
+        self._acl: ObjectAcl | None = None
         self._pending: list[tuple[str, str, RegistryValue | None, bool]] = []
         self.saved = False
         self.name = backup_name(component, run)
 
     def _remember(self, state: HostState) -> HostState:
         self._read.update(state.keys)
+        self._acl = state.acl(COLLECTION_KEY) or self._acl
         return state
 
     def read_key(self, path: str) -> RegistryKey:
-        return self._remember(self._host.read_state([path, BACKUP_KEY])).key(path)
+        return self._remember(self._host.read_state([path, BACKUP_KEY], acl_paths=[COLLECTION_KEY])).key(path)
 
-    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
-        return self._remember(self._host.read_state([*keys, BACKUP_KEY], files, tail_bytes))
+    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES,
+                   acl_paths: Sequence[str] = ()) -> HostState:
+        # The collection key's ACL rides along: whether a backup with a credential may be written costs no execution.
+        return self._remember(self._host.read_state([*keys, BACKUP_KEY], files, tail_bytes, [*acl_paths, COLLECTION_KEY]))
 
     def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
         self._pending.append((path, name, value, sensitive))
@@ -295,6 +357,9 @@ class BackupHost:
                         f"{item.path}\\{item.name} is {item.value.type}, which the collection cannot write back on rollback; "
                         "nothing was changed. Inspect the value and remove or fix it by hand"
                     )
+            if holds_credential(saved):
+                protect_collection_key(self._host, self._acl)
+                self._acl = ObjectAcl(path=COLLECTION_KEY, exists=True, protected=True)
             self._host.write_value(BACKUP_KEY, self.name, RegistryValue("REG_SZ", encode_backup(saved, self._run)), sensitive=True)
             self.saved = True
         for path, name, value, sensitive in self._pending:

@@ -104,12 +104,55 @@ class FileTail:
     start: int = 0
 
 
+# LocalSystem and BUILTIN\Administrators: the accounts that may read whatever the collection stores, by SID
+# because the group's name is localised ("Administratoren"); win_acl takes a SID for `user` (Convert-ToSID).
+SYSTEM_SID = "S-1-5-18"
+ADMINISTRATORS_SID = "S-1-5-32-544"
+PRIVILEGED_SIDS = frozenset({SYSTEM_SID, ADMINISTRATORS_SID})
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """An account an ACL names: its SID, and its name when the SID translates (a deleted account does not)."""
+
+    sid: str
+    name: str | None = None
+
+    def label(self) -> str:
+        return self.name or self.sid
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectAcl:
+    """Who may read a registry key or folder, as read_state.ps1 reports it (allow rules granting read access)."""
+
+    path: str
+    exists: bool
+    protected: bool = False
+    readers: tuple[Principal, ...] = ()
+    error: str | None = None
+
+    def other_readers(self) -> list[Principal]:
+        """The readers beyond SYSTEM and Administrators."""
+        return [reader for reader in self.readers if reader.sid.upper() not in PRIVILEGED_SIDS]
+
+    @property
+    def restricted(self) -> bool:
+        """Only SYSTEM and Administrators may read it, and no parent's rule can come back (protected)."""
+        return self.exists and not self.error and self.protected and not self.other_readers()
+
+
 @dataclasses.dataclass(frozen=True)
 class HostState:
     """Several registry keys and file tails read in one execution; lookups are case-insensitive."""
 
     keys: Mapping[str, RegistryKey]
     files: Mapping[str, FileTail] = dataclasses.field(default_factory=dict)
+    acls: Mapping[str, ObjectAcl] = dataclasses.field(default_factory=dict)
+
+    def acl(self, path: str) -> ObjectAcl | None:
+        """The ACL read of ``path``, or None when it was not asked for (or the host did not answer it)."""
+        return self.acls.get(path.lower())
 
     def key(self, path: str) -> RegistryKey:
         """The key read at ``path``; asking for a key that was not read is a programming error."""
@@ -126,8 +169,9 @@ class WindowsHost(t.Protocol):
     def read_key(self, path: str) -> RegistryKey:
         """Read a key and all its values (win_reg_stat without ``name``)."""
 
-    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
-        """Read several keys and file tails at once (win_powershell with read_state.ps1)."""
+    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES,
+                   acl_paths: Sequence[str] = ()) -> HostState:
+        """Read several keys, file tails and ACLs at once (win_powershell with read_state.ps1)."""
 
     def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
         """Create or replace a value (win_regedit)."""
@@ -137,6 +181,15 @@ class WindowsHost(t.Protocol):
 
     def remove_key(self, path: str) -> bool:
         """Remove a key with its values and subkeys (win_regedit ``state: absent`` without ``name``); whether it existed."""
+
+    def create_key(self, path: str) -> None:
+        """Create a key and its missing parents, with no value (win_regedit ``state: present`` without ``name``)."""
+
+    def grant_full_control(self, path: str, sid: str) -> bool:
+        """Give ``sid`` an explicit, inheritable FullControl rule on a key (win_acl); whether it was added."""
+
+    def set_inheritance(self, path: str, inherit: bool) -> bool:
+        """Turn a key's ACL inheritance on or off without copying inherited rules (win_acl_inheritance); whether it changed."""
 
 
 def registry_key_from_result(path: str, result: Mapping[str, t.Any]) -> RegistryKey:
@@ -223,13 +276,18 @@ def host_state_from_result(result: Mapping[str, t.Any]) -> HostState:
             )
         values = {name: _state_value(prop) for name, prop in (entry.get("values") or {}).items()}
         keys[entry["path"].lower()] = RegistryKey(path=entry["path"], exists=bool(entry["exists"]), values=values)
+    acls = {}
+    for entry in result.get("acl") or []:
+        readers = tuple(Principal(sid=str(item["sid"]), name=item.get("name")) for item in entry.get("readers") or [])
+        acls[entry["path"].lower()] = ObjectAcl(path=entry["path"], exists=bool(entry["exists"]), protected=bool(entry.get("protected")),
+                                                readers=readers, error=entry.get("error"))
     files = {}
     for entry in result.get("files") or []:
         files[entry["path"].lower()] = FileTail(
             path=entry["path"], exists=bool(entry["exists"]), content=entry.get("content") or "", size=int(entry.get("size") or 0),
             truncated=bool(entry.get("truncated")), error=entry.get("error"), start=int(entry.get("start") or 0),
         )
-    return HostState(keys=keys, files=files)
+    return HostState(keys=keys, files=files, acls=acls)
 
 
 def _regedit_item_equal(left: t.Any, right: t.Any) -> bool:
@@ -316,8 +374,11 @@ class ModuleHost:
     def read_key(self, path: str) -> RegistryKey:
         return registry_key_from_result(path, self._run("ansible.windows.win_reg_stat", {"path": path}))
 
-    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
+    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES,
+                   acl_paths: Sequence[str] = ()) -> HostState:
         parameters: dict[str, t.Any] = {"RegistryKeys": list(keys), "Files": list(files), "TailBytes": tail_bytes}
+        if acl_paths:
+            parameters["AclPaths"] = list(acl_paths)
         filters = {path: list(names) for path, names in VALUE_FILTERS.items() if path.lower() in {key.lower() for key in keys}}
         if filters:
             parameters["ValueFilter"] = filters
@@ -346,6 +407,20 @@ class ModuleHost:
     def remove_key(self, path: str) -> bool:
         return bool(self._run("ansible.windows.win_regedit", {"path": path, "state": "absent", "delete_key": True}).get("changed"))
 
+    def create_key(self, path: str) -> None:
+        self._run("ansible.windows.win_regedit", {"path": path, "state": "present"})
+
+    def grant_full_control(self, path: str, sid: str) -> bool:
+        # A key is a container, so win_acl.ps1 makes the rule ContainerInherit, ObjectInherit: subkeys get it too.
+        args = {"path": path, "user": sid, "rights": "FullControl", "type": "allow", "state": "present"}
+        return bool(self._run("ansible.windows.win_acl", args).get("changed"))
+
+    def set_inheritance(self, path: str, inherit: bool) -> bool:
+        # reorganize=false: SetAccessRuleProtection($true, $false) drops the inherited rules instead of copying them
+        # (win_acl_inheritance.ps1 of ansible.windows 3.3.0); copying would keep HKLM\SOFTWARE's Users: Read.
+        args = {"path": path, "state": "present" if inherit else "absent", "reorganize": False}
+        return bool(self._run("ansible.windows.win_acl_inheritance", args).get("changed"))
+
 
 class SnapshotHost:
     """A read-only WindowsHost answering from a HostState already read.
@@ -363,10 +438,12 @@ class SnapshotHost:
         except KeyError:
             raise HostError(f"{path} is not part of the snapshot") from None
 
-    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES) -> HostState:
+    def read_state(self, keys: Sequence[str], files: Sequence[str] = (), tail_bytes: int = DEFAULT_TAIL_BYTES,
+                   acl_paths: Sequence[str] = ()) -> HostState:
         if files:
             raise HostError("files are not part of the snapshot")
-        return HostState(keys={path.lower(): self.read_key(path) for path in keys})
+        acls = {path.lower(): acl for path in acl_paths if (acl := self._state.acl(path)) is not None}
+        return HostState(keys={path.lower(): self.read_key(path) for path in keys}, acls=acls)
 
     def write_value(self, path: str, name: str, value: RegistryValue, sensitive: bool = False) -> None:
         raise HostError(f"internal error: a snapshot cannot write {path}\\{name}")
@@ -376,3 +453,12 @@ class SnapshotHost:
 
     def remove_key(self, path: str) -> bool:
         raise HostError(f"internal error: a snapshot cannot remove {path}")
+
+    def create_key(self, path: str) -> None:
+        raise HostError(f"internal error: a snapshot cannot create {path}")
+
+    def grant_full_control(self, path: str, sid: str) -> bool:
+        raise HostError(f"internal error: a snapshot cannot change the ACL of {path}")
+
+    def set_inheritance(self, path: str, inherit: bool) -> bool:
+        raise HostError(f"internal error: a snapshot cannot change the ACL of {path}")

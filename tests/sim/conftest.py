@@ -99,4 +99,4 @@ def sim_services() -> types.ModuleType:
 def sim_host(sim_services: types.ModuleType) -> types.ModuleType:
     """_sim_host, for ``HostState`` (what the twins get in the module, with ``restart_service_detached``)."""
     del sim_services  # loaded first: _sim_host imports it
-    return load_module_utils_importing('_sim_host', ('_sim_registry', '_sim_services'))
+    return load_module_utils_importing('_sim_host', ('_sim_acl', '_sim_registry', '_sim_services'))

@@ -85,6 +85,7 @@ def test_read_state_registry(sim_twins: types.ModuleType, sim_registry: types.Mo
             {'path': keys[4], 'exists': False, 'values': {}, 'error': None},  # not HIVE:\ - no hive to open
         ],
         'files': [],
+        'acl': [],
     }
 
 
@@ -108,7 +109,7 @@ def test_read_state_in_constrained_language_reads_nothing(sim_twins: types.Modul
     data = json.loads(json.dumps(STATE))
     data['powershell'] = {'language_mode': 'ConstrainedLanguage'}
     assert sim_twins.TWINS['read_state'](_state(sim_registry, data), {'RegistryKeys': [VALUES_KEY], 'Files': [LOG]}, False) == (
-        False, {'language_mode': 'ConstrainedLanguage', 'registry': [], 'files': []})
+        False, {'language_mode': 'ConstrainedLanguage', 'registry': [], 'files': [], 'acl': []})
 
 
 @pytest.mark.parametrize('tail_bytes, size, truncated, start, content', [
@@ -279,6 +280,7 @@ EXPECTED_READ = {
         {'path': 'C:\\Short.txt', 'exists': True, 'size': 5, 'truncated': False, 'start': 0, 'content': 'short', 'error': None},
         {'path': 'C:\\Missing.txt', 'exists': False, 'size': 0, 'truncated': False, 'start': 0, 'content': '', 'error': None},
     ],
+    'acl': [],
 }
 EMPTY_STREAMS = {'output': [], 'error': [], 'host_out': '', 'host_err': '', 'warning': [], 'verbose': [], 'debug': [], 'information': []}
 
@@ -365,3 +367,31 @@ def test_fault_fails_like_powershell(run: Run) -> None:
     assert fault['failed'] is True and fault['changed'] is False and fault['result'] == {}
     assert fault['error'][0]['exception']['message'] == 'Access is denied.'
     assert fault['error'][0]['output'].startswith('Access is denied.')
+
+
+# --- read_state's AclPaths: the registry_acl / file_acl model ---------------------------------------------------
+
+ACL_STATE = {
+    'registry': {'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent': {}, 'HKLM:\\SOFTWARE\\ssm.proxy\\Backup': {}},
+    'registry_acl': {'HKLM:\\SOFTWARE\\ssm.proxy': {'protected': True, 'readers': ['NT AUTHORITY\\SYSTEM', 'BUILTIN\\Administrators']},
+                     'hklm:\\system\\currentcontrolset\\services\\amazonssmagent': {'protected': False, 'readers': ['S-1-5-21-1-2-3-1001']}},
+    'files': {'C:\\ProgramData\\Amazon\\SSM\\Logs\\amazon-ssm-agent.log': ''},
+}
+
+
+def test_read_state_acl_inherits_windows_defaults_until_a_protected_key(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    paths = ['HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent', 'HKLM:\\SOFTWARE\\ssm.proxy\\Backup', 'HKLM:\\SOFTWARE\\Nope',
+             'C:\\ProgramData\\Amazon\\SSM', 'C:\\Nowhere']
+    state = sim_host.HostState('/nonexistent/state.json', json.loads(json.dumps(ACL_STATE)))
+    _changed, result = sim_twins.TWINS['read_state'](state, {'AclPaths': paths}, False)
+    service, backup, missing, folder, no_folder = result['acl']
+    # The key's own (untranslatable) SID first, then what HKLM\SYSTEM passes on: Users and ALL APPLICATION PACKAGES too.
+    assert service['protected'] is False and [reader['sid'] for reader in service['readers']] == [
+        'S-1-5-21-1-2-3-1001', 'S-1-5-18', 'S-1-5-32-544', 'S-1-5-32-545', 'S-1-15-2-1']
+    assert service['readers'][0]['name'] is None and service['readers'][3]['name'] == 'BUILTIN\\Users'
+    # Backup is not protected itself but inherits only from its protected parent.
+    assert backup['protected'] is False and [reader['sid'] for reader in backup['readers']] == ['S-1-5-18', 'S-1-5-32-544']
+    assert missing == {'path': paths[2], 'exists': False, 'protected': False, 'readers': [], 'error': None}
+    # The agent's data folder as HardenDataFolder leaves it.
+    assert folder['exists'] and folder['protected'] and {reader['sid'] for reader in folder['readers']} == {'S-1-5-18', 'S-1-5-32-544'}
+    assert no_folder['exists'] is False

@@ -12,7 +12,9 @@ param (
     [string[]]$Files = @(),
     [int]$TailBytes = 65536,
     # Key path -> the only value names wanted from that key (other keys: every value).
-    [hashtable]$ValueFilter = @{}
+    [hashtable]$ValueFilter = @{},
+    # Registry keys (HKLM:\...) and folders whose ACL is wanted: protected or not, and who may read them.
+    [string[]]$AclPaths = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -22,7 +24,7 @@ $Ansible.Changed = $false
 # calls below are refused ("Method invocation is supported only on core types in this language mode.").
 # Say so before anything else; the controller turns it into a message naming the cause and the fix.
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
-    $Ansible.Result = @{ language_mode = [string]$ExecutionContext.SessionState.LanguageMode; registry = @(); files = @() }
+    $Ansible.Result = @{ language_mode = [string]$ExecutionContext.SessionState.LanguageMode; registry = @(); files = @(); acl = @() }
     return
 }
 
@@ -166,6 +168,77 @@ Function Get-FileTail {
     $tail
 }
 
+Function Get-AclState {
+    # Whether the object's DACL is protected (no inheritance) and which principals an allow rule lets read it,
+    # each as SID and, when it translates, account name.
+    param ([string]$Path)
+
+    $state = @{ path = $Path; exists = $false; protected = $false; readers = @(); error = $null }
+    $hive, $subKey = $Path -split ':\\', 2
+    try {
+        if ($hives.ContainsKey($hive)) {
+            # The 64-bit view, as Get-RegistryKeyState reads the values.
+            $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey($hives[$hive], [Microsoft.Win32.RegistryView]::Registry64)
+            try {
+                $key = $base.OpenSubKey($subKey, $false)
+                if ($null -eq $key) {
+                    return $state
+                }
+                try {
+                    $acl = $key.GetAccessControl()
+                }
+                finally {
+                    $key.Dispose()
+                }
+            }
+            finally {
+                $base.Dispose()
+            }
+        }
+        elseif (Test-Path -LiteralPath $Path -PathType Container) {
+            $acl = Get-Acl -LiteralPath $Path
+        }
+        else {
+            return $state
+        }
+    }
+    catch {
+        $state.exists = $true
+        $state.error = $_.Exception.Message
+        return $state
+    }
+    $state.exists = $true
+    $state.protected = $acl.AreAccessRulesProtected
+    # QueryValues (registry) and ReadData (files) are bit 0x1; GENERIC_READ (0x80000000) and GENERIC_ALL (0x10000000)
+    # read too (the agent's own Harden grants 0xF0000000, agent/fileutil/harden_windows.go). An InheritOnly rule
+    # does not apply to the object itself (CREATOR OWNER). Deny rules are not subtracted: a listed reader may read.
+    $readers = [ordered]@{}
+    foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
+        $rights = if ($rule -is [System.Security.AccessControl.RegistryAccessRule]) { [int]$rule.RegistryRights } else { [int]$rule.FileSystemRights }
+        # GENERIC_READ is the sign bit of the Int32 mask.
+        $reads = ($rights -band 0x1) -ne 0 -or ($rights -band 0x10000000) -ne 0 -or $rights -lt 0
+        $inheritOnly = ($rule.PropagationFlags -band [System.Security.AccessControl.PropagationFlags]::InheritOnly) -ne 0
+        if ($rule.AccessControlType -ne 'Allow' -or $inheritOnly -or -not $reads) {
+            continue
+        }
+        $sid = $rule.IdentityReference.Value
+        if ($readers.Contains($sid)) {
+            continue
+        }
+        $name = $null
+        try {
+            $name = $rule.IdentityReference.Translate([System.Security.Principal.NTAccount]).Value
+        }
+        catch {
+            # A deleted account or a domain that does not answer: the SID alone.
+            $name = $null
+        }
+        $readers[$sid] = @{ sid = $sid; name = $name }
+    }
+    $state.readers = @($readers.Values)
+    $state
+}
+
 Function Get-ValueFilter {
     param ([string]$Path)
 
@@ -182,4 +255,5 @@ $Ansible.Result = @{
     language_mode = 'FullLanguage'
     registry = @(foreach ($path in $RegistryKeys) { Get-RegistryKeyState -Path $path -Names (Get-ValueFilter -Path $path) })
     files = @(foreach ($path in $Files) { Get-FileTail -Path $path -MaxBytes $TailBytes })
+    acl = @(foreach ($path in $AclPaths) { Get-AclState -Path $path })
 }

@@ -25,6 +25,9 @@ class FakeRegistry:
         self.calls: list[dict[str, t.Any]] = []
         # (lowercase key path, value name) pairs whose writes Windows refuses.
         self.denied: set[tuple[str, str]] = set()
+        # lowercase key path -> {"protected": bool, "readers": [SID, ...]}; keys not listed inherit HKLM's defaults.
+        self.acls: dict[str, dict[str, t.Any]] = {}
+        self.acl_denied = False
 
     def snapshot(self) -> dict[str, dict[str, tuple[str, t.Any]]]:
         return copy.deepcopy(self.keys)
@@ -34,6 +37,11 @@ class FakeRegistry:
         if module_name == "ansible.windows.win_powershell":
             return self.read_state(module_args)
         path = module_args["path"].lower()
+        if module_name in ("ansible.windows.win_acl", "ansible.windows.win_acl_inheritance"):
+            return self.change_acl(module_name, path, module_args)
+        if module_name == "ansible.windows.win_regedit" and "name" not in module_args and module_args.get("state") == "present":
+            self.keys.setdefault(path, {})
+            return {"changed": True, "data_changed": False, "data_type_changed": False}
         if module_name == "ansible.windows.win_reg_stat":
             if path not in self.keys:
                 return {"changed": False, "exists": False}
@@ -66,6 +74,22 @@ class FakeRegistry:
             return {"changed": True, "data_changed": True, "data_type_changed": False}
         return {"failed": True, "msg": f"unexpected module {module_name}"}
 
+    def acl(self, path: str) -> dict[str, t.Any]:
+        """A key's ACL: Windows' default for keys under HKLM (SYSTEM, Administrators, Users read), inherited."""
+        return self.acls.get(path.lower(), {"protected": False, "readers": ["S-1-5-18", "S-1-5-32-544", "S-1-5-32-545"]})
+
+    def change_acl(self, module_name: str, path: str, module_args: dict[str, t.Any]) -> dict[str, t.Any]:
+        """win_acl adds an explicit reader; win_acl_inheritance state=absent reorganize=false keeps only the explicit ones."""
+        if self.acl_denied:
+            return {"failed": True, "msg": f"an error occurred when attempting to present FullControl permission(s) on {module_args['path']}"}
+        entry = self.acls.setdefault(path, {"protected": False, "readers": [], "explicit": []})
+        if module_name == "ansible.windows.win_acl":
+            entry["explicit"].append(module_args["user"])
+            return {"changed": True}
+        if module_args["state"] == "absent" and not module_args["reorganize"]:
+            entry.update(protected=True, readers=list(entry["explicit"]))
+        return {"changed": True}
+
     def read_state(self, module_args: dict[str, t.Any]) -> dict[str, t.Any]:
         """Answer read_state.ps1 as win_powershell returns it (``result`` = $Ansible.Result)."""
         assert "# ssm.proxy script: read_state" in module_args["script"]
@@ -82,7 +106,12 @@ class FakeRegistry:
             content = self.files.get(path.lower())
             files.append({"path": path, "exists": content is not None, "size": len(content or ""), "truncated": False,
                           "content": (content or "")[-params["TailBytes"]:], "error": None})
-        return {"changed": False, "result": {"registry": registry, "files": files}, "error": [], "output": []}
+        acl = []
+        for path in params.get("AclPaths", []):
+            entry = self.acl(path)
+            acl.append({"path": path, "exists": path.lower() in self.keys, "protected": entry["protected"],
+                        "readers": [{"sid": sid, "name": None} for sid in entry["readers"]], "error": None})
+        return {"changed": False, "result": {"registry": registry, "files": files, "acl": acl}, "error": [], "output": []}
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from ansible.errors import AnsibleActionFail
 from ansible_collections.ssm.proxy.plugins.action import rollback, ssm_agent_proxy, winhttp_proxy
-from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import BACKUP_KEY
+from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY
 
 from .conftest import FakeRegistry
 
@@ -38,8 +38,12 @@ def test_backup_then_restore_gives_back_the_exact_values(make_action) -> None:
     before = reg.snapshot()
     result = make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
     assert result["backup"] == {"key": BACKUP_KEY, "name": "ssm_agent_proxy", "saved": True}
-    assert modules(reg) == ["win_powershell", "win_regedit", "win_regedit"]  # one read, the backup, the change
-    assert reg.calls[1]["no_log"] is True and reg.calls[1]["args"]["name"] == "ssm_agent_proxy"
+    # One read; the old lines hold a password, so the collection's key is restricted first (created, SYSTEM and
+    # Administrators given FullControl, inheritance cut); then the backup and the change.
+    assert modules(reg) == ["win_powershell", "win_regedit", "win_acl", "win_acl", "win_acl_inheritance", "win_regedit", "win_regedit"]
+    assert [call["args"].get("user") for call in reg.calls[2:4]] == ["S-1-5-18", "S-1-5-32-544"]
+    assert reg.calls[4]["args"] == {"path": COLLECTION_KEY, "state": "absent", "reorganize": False}
+    assert reg.calls[5]["no_log"] is True and reg.calls[5]["args"]["name"] == "ssm_agent_proxy"
     assert "old:pw" not in json.dumps(result)
     saved = json.loads(reg.keys[BACKUP_KEY.lower()]["ssm_agent_proxy"][1])
     [item] = saved["values"]
@@ -61,6 +65,7 @@ def test_backup_then_restore_gives_back_the_exact_values(make_action) -> None:
     after = reg.snapshot()
     after[BACKUP_KEY.lower()] = after.get(BACKUP_KEY.lower(), {})
     assert after.pop(BACKUP_KEY.lower()) == {}
+    assert after.pop(COLLECTION_KEY.lower()) == {}
     assert after == before  # byte for byte, including the WOW64 value that did not exist
 
 
@@ -212,3 +217,29 @@ def test_a_write_that_failed_is_not_taken_for_someone_elses_change(make_action) 
     reg.denied.clear()
     restored = make_action(rollback.ActionModule, reg, {"run_id": "run-a"}).run(task_vars={})
     assert restored["left_alone"] == [] and restored["restored"] == ["ssm_agent_proxy"] and restored["rewritten"] == []
+
+
+def test_backup_without_a_password_leaves_the_key_alone(make_action) -> None:
+    reg = FakeRegistry({SERVICE: {"Environment": ("REG_MULTI_SZ", ["FOO=bar"])}, NATIVE: {}, WOW64: {}})
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    assert modules(reg) == ["win_powershell", "win_regedit", "win_regedit"]  # one read, the backup, the change
+
+
+def test_an_already_restricted_key_costs_nothing(make_action) -> None:
+    reg = host()
+    reg.keys[COLLECTION_KEY.lower()] = {}
+    reg.acls[COLLECTION_KEY.lower()] = {"protected": True, "readers": ["S-1-5-18", "S-1-5-32-544"]}
+    make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    assert modules(reg) == ["win_powershell", "win_regedit", "win_regedit"]
+
+
+def test_a_key_that_cannot_be_restricted_gets_no_credential(make_action) -> None:
+    reg = host()
+    reg.acl_denied = True
+    before = reg.snapshot()
+    with pytest.raises(AnsibleActionFail, match=r"HKLM:\\SOFTWARE\\ssm\.proxy could not be restricted to SYSTEM and Administrators") as error:
+        make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
+    assert "no backup holding a credential was written" in str(error.value) and "old:pw" not in str(error.value)
+    after = reg.snapshot()
+    assert after.pop(COLLECTION_KEY.lower()) == {}  # the empty key it created, nothing else
+    assert after == before and BACKUP_KEY.lower() not in after

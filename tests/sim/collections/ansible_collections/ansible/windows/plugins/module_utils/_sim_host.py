@@ -25,7 +25,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
 
-from ansible_collections.ansible.windows.plugins.module_utils import _sim_services
+from ansible_collections.ansible.windows.plugins.module_utils import _sim_acl, _sim_services
 from ansible_collections.ansible.windows.plugins.module_utils._sim_registry import Registry, StateFormatError
 
 try:
@@ -155,6 +155,16 @@ class HostState:
         self.path = path
         self.data = data
         self.registry = Registry(data.setdefault('registry', {}))
+
+    @property
+    def registry_acl(self) -> _sim_acl.AccessControl:
+        """The keys' ACLs (``registry_acl``), for win_acl, win_acl_inheritance and the read_state twin."""
+        return _sim_acl.registry_acl(self.data)
+
+    @property
+    def file_acl(self) -> _sim_acl.AccessControl:
+        """The folders' ACLs (``file_acl``), for the read_state twin."""
+        return _sim_acl.file_acl(self.data)
 
     @property
     def services(self) -> dict[str, dict[str, t.Any]]:
@@ -288,6 +298,6 @@ def run_module(module_name: str, handler: Handler, value_args: t.Sequence[str] =
         module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **(module_kwargs or {}))
         try:
             result = handler(module, state)
-        except StateFormatError as exc:
+        except (StateFormatError, _sim_acl.AclFormatError) as exc:
             module.fail_json(msg=f'the sim_state document {path} is malformed: {exc}')
     module.exit_json(**result)

@@ -558,8 +558,39 @@ def language_mode(state: t.Any) -> str:
     return str(mode)
 
 
+def acl_state(state: t.Any, path: str, read_denied: t.Sequence[str] = ()) -> dict[str, t.Any]:
+    """read_state.ps1's Get-AclState: ``{path, exists, protected, readers: [{sid, name}], error}``.
+
+    A registry path (one of the five hives) reads the key's ACL (``registry_acl``, RegistryKey.GetAccessControl in
+    the 64-bit view); anything else is a folder (``file_acl``, Get-Acl), which exists when the ``files`` section
+    holds a file beneath it or ``file_acl`` lists it. A key in ``faults.registry_read_denied`` cannot be opened:
+    ``exists: true`` with the .NET message. Readers are inherited as ``_sim_acl`` says.
+    """
+    out: dict[str, t.Any] = {'path': path, 'exists': False, 'protected': False, 'readers': [], 'error': None}
+    hive, sep, _sub_key = path.partition(':\\')
+    if sep and hive.upper() in HIVES:
+        if not state.registry.key_exists(path):
+            return out
+        out['exists'] = True
+        wanted = state.registry.find_key(path) or path
+        if any(state.registry.find_key(denied) == wanted for denied in read_denied if state.registry.key_exists(denied)):
+            out['error'] = READ_DENIED
+            return out
+        out.update(state.registry_acl.describe(path))
+        return out
+    folder = path.replace('/', '\\').rstrip('\\').casefold()
+    files = state.data.get('files') or {}
+    listed = state.data.get('file_acl') or {}
+    if not any(name.replace('/', '\\').casefold().startswith(folder + '\\') for name in list(files) + list(listed)) \
+            and folder not in (name.replace('/', '\\').rstrip('\\').casefold() for name in listed):
+        return out
+    out['exists'] = True
+    out.update(state.file_acl.describe(path))
+    return out
+
+
 @twin('read_state', should_process=True, RegistryKeys=('string[]', []), Files=('string[]', []), TailBytes=('int', 65536),
-      ValueFilter=('hashtable', {}))
+      ValueFilter=('hashtable', {}), AclPaths=('string[]', []))
 def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
     """plugins/plugin_utils/powershell/read_state.ps1: registry keys (values unexpanded) and file tails.
 
@@ -572,7 +603,7 @@ def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool
         raise_fault(state, 'read_state')
         mode = language_mode(state)
         if mode != 'FullLanguage':
-            return False, {'language_mode': mode, 'registry': [], 'files': []}
+            return False, {'language_mode': mode, 'registry': [], 'files': [], 'acl': []}
         files = state.data.get('files') or {}
         denied = read_denied_keys(state)
         result = {
@@ -580,6 +611,7 @@ def read_state(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool
             'registry': [registry_key_state(state.registry, path, _value_filter(parameters['ValueFilter'], path), denied)
                          for path in parameters['RegistryKeys'] or []],
             'files': [file_tail(files, path, parameters['TailBytes'], unreadable_files(state)) for path in parameters['Files'] or []],
+            'acl': [acl_state(state, path, denied) for path in parameters['AclPaths'] or []],
         }
     except ScriptError as error:
         error.changed = False  # the script's first statement

@@ -283,6 +283,7 @@ def set_absent(module: AnsibleModule, state: HostState, path: str, name: t.Optio
     if delete_key and not name:
         if not module.check_mode:
             registry.delete_key_tree(path)
+            state.registry_acl.forget(path)  # the key's security descriptor goes with it
         outcome.result['changed'] = True
         outcome.before, outcome.after = {path: {}}, {}
         return

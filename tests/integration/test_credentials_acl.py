@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Who can read the proxy password on a host (issue 16), through the real role and the simulated key ACLs.
+
+- A backup that holds a password goes under a key restricted to SYSTEM and Administrators, restricted before
+  the backup is written (the order of the calls record).
+- ssm_agent_proxy_info reports credentials_readable on a default host with a password, naming BUILTIN\\Users,
+  and not after ssm_proxy_restrict_acl; the fleet report counts it.
+- ssm_proxy_restrict_acl restarts and verifies the agent, and is undone when the agent does not come back.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+import typing as t
+
+import pytest
+
+from .conftest import ROOT, SimFleet, load_state, output
+
+pytestmark = pytest.mark.integration
+
+CONFIGURE = ROOT / "playbooks" / "configure.yml"
+REPORT = ROOT / "playbooks" / "report.yml"
+SERVICE_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent"
+COLLECTION_KEY = "HKLM:\\SOFTWARE\\ssm.proxy"
+BACKUP_KEY = COLLECTION_KEY + "\\Backup"
+ROLE_VARS = {"ssm_proxy_url": "http://proxy.example.com:3128", "ssm_proxy_username": "svc", "ssm_proxy_password": "N3w-Secret",
+             "ssm_proxy_components": ["agent"], "ssm_proxy_preflight": False, "ssm_proxy_verify_retries": 1, "ssm_proxy_verify_delay": 0}
+
+
+def old_password_host(**faults: t.Any) -> dict[str, t.Any]:
+    """A host whose agent already uses an authenticating proxy: the backup of a rotation holds the old password."""
+    state = copy.deepcopy(load_state("server2022"))
+    state["registry"][SERVICE_KEY]["Environment"] = {"type": "REG_MULTI_SZ", "value": [
+        "https_proxy=http://svc:0ld-Secret@proxy.example.com:3128", "http_proxy=http://svc:0ld-Secret@proxy.example.com:3128"]}
+    if faults:
+        state["faults"] = faults
+    return state
+
+
+def set_host_vars(fleet: SimFleet, host_vars: dict[str, dict[str, t.Any]]) -> None:
+    inventory_path = fleet.directory / "inventory.yml"
+    inventory = json.loads(inventory_path.read_text(encoding="utf-8"))
+    for host, extra in host_vars.items():
+        inventory["windows"]["hosts"][host].update(extra)
+    inventory_path.write_text(json.dumps(inventory), encoding="utf-8")
+
+
+def service_acl(fleet: SimFleet, host: str) -> dict[str, t.Any] | None:
+    listed = {path.lower(): entry for path, entry in (fleet.state(host).get("registry_acl") or {}).items()}
+    return listed.get(SERVICE_KEY.lower())
+
+
+def test_credentials_stay_with_administrators(sim_fleet, tmp_path: pathlib.Path) -> None:
+    fleet = sim_fleet({
+        "rotate": old_password_host(),
+        "default": "server2022",
+        "hardened": "server2022",
+        "no_comeback": old_password_host(agent_start="fails", agent_start_faults_remaining=1),
+    })
+    set_host_vars(fleet, {"hardened": {"ssm_proxy_restrict_acl": True}, "no_comeback": {"ssm_proxy_restrict_acl": True}})
+    before = {host: fleet.host_state(host) for host in fleet.hosts}
+    result = fleet.run(CONFIGURE, "-e", json.dumps(ROLE_VARS))
+    assert result.returncode != 0, output(result)
+    assert "N3w-Secret" not in result.stdout + result.stderr and "0ld-Secret" not in result.stdout + result.stderr
+
+    # The backup of the rotation held the old password: the collection's key was restricted before it was written.
+    calls = fleet.calls("rotate")
+    names = [(call["module"].rsplit(".", 1)[-1], call["args"].get("path"), call["args"].get("name")) for call in calls]
+    backup_write = names.index(("win_regedit", BACKUP_KEY, "ssm_agent_proxy"))
+    protect = names.index(("win_acl_inheritance", COLLECTION_KEY, None))
+    grants = [index for index, name in enumerate(names) if name[0] == "win_acl"]
+    assert grants and max(grants) < protect < backup_write, names
+    assert calls[protect]["args"] == {"path": COLLECTION_KEY, "state": "absent", "reorganize": False}
+    collection = {path.lower(): entry for path, entry in fleet.state("rotate")["registry_acl"].items()}[COLLECTION_KEY.lower()]
+    assert collection == {"protected": True, "readers": ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"]}
+    # A first configuration has no old password to keep: nothing to restrict, no extra execution.
+    assert not [call for call in fleet.calls("default") if "win_acl" in call["module"]]
+
+    # Hardened: the service key no longer inherits, the agent was restarted and runs with the new settings.
+    assert service_acl(fleet, "hardened") == {"protected": True, "readers": ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"]}
+    running = fleet.state("hardened")["agent"]["running"]
+    assert running["https_proxy"] == "http://svc:N3w-Secret@proxy.example.com:3128", running
+
+    # The agent did not come back after the restriction: the ACL is as before, the values too, the agent runs again.
+    assert service_acl(fleet, "no_comeback") == {"protected": False, "readers": []}
+    after = fleet.host_state("no_comeback")
+    # Only the collection's (empty, restricted) keys are new: the backup was put back and removed.
+    assert {path: values for path, values in after["registry"].items() if not path.startswith(COLLECTION_KEY)} == before["no_comeback"]["registry"]
+    assert not any(after["registry"].get(path) for path in (COLLECTION_KEY, BACKUP_KEY))
+    assert after["agent"]["running"]["https_proxy"] == "http://svc:0ld-Secret@proxy.example.com:3128"
+    assert "service key has its inherited ACL back" in result.stdout, output(result)
+
+    report_dir = tmp_path / "report"
+    report = fleet.run(REPORT, "-e", f"ssm_proxy_report_dir={report_dir}")
+    assert report.returncode == 0, output(report)
+    document = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    findings = {row["host"]: {item["code"]: item["message"] for item in row["findings"]} for row in document["hosts"]}
+    for host in ("rotate", "default", "no_comeback"):
+        message = findings[host]["credentials_readable"]
+        assert SERVICE_KEY in message and "BUILTIN\\Users" in message and "ALL APPLICATION PACKAGES" in message, (host, message)
+        assert "Secret" not in message
+    assert "credentials_readable" not in findings["hardened"], findings["hardened"]
+    assert document["summary"]["credentials_readable"] == 3
+
+    # Hardening a host whose settings are already right: the ACL changes, the agent is restarted and verified.
+    calls_before, hardened_before = len(fleet.calls("default")), len(fleet.calls("hardened"))
+    result = fleet.run(CONFIGURE, "-e", json.dumps({**ROLE_VARS, "ssm_proxy_restrict_acl": True}))
+    assert result.returncode == 0, output(result)
+    new = [call["module"].rsplit(".", 1)[-1] for call in fleet.calls("default")[calls_before:]]
+    assert "win_acl_inheritance" in new and new.index("win_acl_inheritance") < new.index("win_service"), new
+    assert new.count("ssm_agent_proxy_info") == 0 and new.count("win_powershell") >= 2, new  # the plan and the verification reads
+    assert service_acl(fleet, "default") == {"protected": True, "readers": ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"]}
+    assert fleet.state("default")["agent"]["running"]["https_proxy"] == "http://svc:N3w-Secret@proxy.example.com:3128"
+    # Already hardened and configured: the plan read alone.
+    assert [call["module"] for call in fleet.calls("hardened")[hardened_before:]] == ["ansible.windows.win_powershell"]
