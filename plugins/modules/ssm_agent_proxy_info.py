@@ -178,7 +178,8 @@ findings:
       C(windows_2008_agent_limit), C(nano_server), C(ssm_direct), C(session_manager_https_proxy), C(agent_skips_value)
       (a WARN line the agent will log for a value it skips, with the value), C(go_release_dependent) (a value whose fate
       depends on the Go release the agent was built with; the message names both outcomes), C(agent_log_missing),
-      C(agent_log_unreadable), C(agent_running_unknown), C(detached_restart_failed), C(credentials_readable) (a stored proxy password that principals beyond SYSTEM and
+      C(agent_log_unreadable), C(agent_running_unknown), C(detached_restart_failed), C(credentials_readable) (a stored
+      proxy password that principals beyond SYSTEM and
       Administrators can read, naming them and the place)."
   returned: success
   type: list

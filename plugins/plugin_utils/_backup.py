@@ -182,8 +182,6 @@ def holds_credential(saved: Sequence[SavedValue]) -> bool:
     return False
 
 
-
-
 def _value_json(value: RegistryValue | None) -> dict[str, t.Any]:
     return {"exists": False} if value is None else {"exists": True, "type": value.type, "data": value.value}
 

@@ -9,7 +9,6 @@ and its restart; then the role runs as run B.
 
 from __future__ import annotations
 
-import json
 import pathlib
 import typing as t
 
@@ -17,7 +16,7 @@ import pytest
 
 from .conftest import ROOT, SimFleet, output
 from .test_faults import failure_message
-from .test_real_hosts import PROXY, ROLE_VARS, SERVICE_KEY, environment, fleet_with_vars, state, write_playbook
+from .test_real_hosts import PROXY, SERVICE_KEY, environment, fleet_with_vars, state, write_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -54,8 +53,9 @@ def test_a_second_run_refuses_while_the_first_is_in_progress(sim_fleet, tmp_path
 
     # Run A's own rollback (by hand, with its id) puts back what was there before A, and only A's backup goes.
     rollback = write_playbook(tmp_path, "rollback_a.yml", [{
-        "hosts": "windows", "gather_facts": False, "tasks": [{"ssm.proxy.rollback": {"run_id": "run-a"}, "register": "undo"},
-                                                              {"ansible.builtin.assert": {"that": ["undo.rewritten == ['ssm_agent_proxy']"]}}]}])
+        "hosts": "windows", "gather_facts": False, "tasks": [
+            {"ssm.proxy.rollback": {"run_id": "run-a"}, "register": "undo"},
+            {"ansible.builtin.assert": {"that": ["undo.rewritten == ['ssm_agent_proxy']"]}}]}])
     assert written_by_a is not None
     result = fleet.run(rollback)
     assert result.returncode == 0, output(result)
@@ -90,8 +90,9 @@ def test_a_run_that_fails_after_another_changed_the_host_leaves_that_change_alon
     assert fleet.run(paused_b).returncode == 0
     written_by_b = environment(fleet, "h")
     result = fleet.run(write_playbook(tmp_path, "rollback_a.yml", [{
-        "hosts": "windows", "gather_facts": False, "tasks": [{"ssm.proxy.rollback": {"run_id": "run-a"}, "register": "undo"},
-                                                              {"ansible.builtin.debug": {"var": "undo"}}]}]))
+        "hosts": "windows", "gather_facts": False, "tasks": [
+            {"ssm.proxy.rollback": {"run_id": "run-a"}, "register": "undo"},
+            {"ansible.builtin.debug": {"var": "undo"}}]}]))
     assert result.returncode == 0, output(result)
     assert environment(fleet, "h") == written_by_b
     # The warning (on stderr) names the value it left alone.
