@@ -16,7 +16,7 @@ import typing as t
 
 from ..plugin_utils._action import SettingsAction
 from ..plugin_utils._backup import BACKUP_KEY, decode_backup, split_backup_name
-from ..plugin_utils._host import HostError, WindowsHost, write_exact
+from ..plugin_utils._host import Change, HostError, ModuleHost, WindowsHost, write_exact
 from ..plugin_utils._proxy import ProxyInputError
 
 COMPONENTS = ("ssm_agent_proxy", "wininet_proxy", "winhttp_proxy")
@@ -61,6 +61,20 @@ def discard_all(host: WindowsHost, check_mode: bool) -> dict[str, t.Any]:
             "values": [], "diff": {"before": f"{BACKUP_KEY}\n" if changed else "", "after": ""}, "warnings": []}
 
 
+def discard_run(host: ModuleHost, plan: Plan) -> dict[str, t.Any]:
+    """Forget one run's backups in one execution, without reading them first.
+
+    The names are known (``<component>@<run id>``), so write_values.ps1 removes just those, whatever else the
+    key holds (another run's backups are never touched), and then the key if nothing is left in it.
+    """
+    names = [f"{component}@{plan.run_id}" for component in plan.components]
+    applied = host.write_values([Change(BACKUP_KEY, name, None, sensitive=True) for name in names], [], remove_if_empty=[BACKUP_KEY])
+    removed = [name for name, done in zip(names, applied) if done]
+    return {"changed": bool(removed), "restored": [], "rewritten": [], "left_alone": [],
+            "discarded": [split_backup_name(name)[0] for name in removed], "values": [],
+            "diff": {"before": "".join(f"{BACKUP_KEY}\\{name}\n" for name in removed), "after": ""}, "warnings": []}
+
+
 def _forget(host: WindowsHost, names: list[str], others: bool) -> None:
     """Remove these backup values: the whole key in one execution when nothing else is in it."""
     if not others:
@@ -80,6 +94,8 @@ def apply(host: WindowsHost, plan: Plan, check_mode: bool) -> dict[str, t.Any]:
     """
     if not plan.restore and plan.run_id is None and set(plan.components) == set(COMPONENTS) and not check_mode:
         return discard_all(host, check_mode)
+    if not plan.restore and plan.run_id is not None and not check_mode:
+        return discard_run(t.cast(ModuleHost, host), plan)
     backups = host.read_key(BACKUP_KEY)
     found = _selected(backups.values, plan) if backups.exists else []
     others = bool(set(backups.values) - set(found)) if backups.exists else False

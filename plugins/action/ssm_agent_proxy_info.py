@@ -15,6 +15,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ..plugin_utils import _snapshot
 from ..plugin_utils._backup import (
     BACKUP_KEY, COLLECTION_KEY, DEFAULT_STALE_AFTER, RESTART_OUTCOME_VALUE, describe_run, restart_outcome_finding, runs_in_progress,
 )
@@ -61,8 +62,12 @@ ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
 }
 
 
-def desired_plans(desired: dict[str, t.Any] | None) -> dict[str, t.Any]:
-    """Validate each component's wanted options as its module would, and plan them; bad input fails here."""
+def desired_plans(desired: dict[str, t.Any] | None, prefix: str = "desired.") -> dict[str, t.Any]:
+    """Validate each component's wanted options as its module would, and plan them; bad input fails here.
+
+    ``prefix`` is how the caller's options name a component (``desired.wininet_proxy`` here, ``wininet_proxy``
+    for ssm.proxy.proxy_settings), so that an error names the option the user wrote.
+    """
     plans = {}
     for component, options in (desired or {}).items():
         if component not in SETTINGS_MODULES:
@@ -70,11 +75,11 @@ def desired_plans(desired: dict[str, t.Any] | None) -> dict[str, t.Any]:
         if options is None:
             continue
         if not isinstance(options, dict):
-            raise ProxyInputError(f"desired.{component}", f"must be a dict of {component} options, got {type_name(options)}")
+            raise ProxyInputError(f"{prefix}{component}", f"must be a dict of {component} options, got {type_name(options)}")
         module = SETTINGS_MODULES[component]
         validation = ArgumentSpecValidator(module.ARGUMENT_SPEC).validate(options)
         if validation.error_messages:
-            raise ProxyInputError(f"desired.{component}", "; ".join(validation.error_messages))
+            raise ProxyInputError(f"{prefix}{component}", "; ".join(validation.error_messages))
         plans[component] = module.build_plan(validation.validated_parameters)
     return plans
 
@@ -142,8 +147,13 @@ def winhttp_source(state: HostState) -> tuple[dict[str, t.Any], dict[str, t.Any]
 
 
 def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t.Any] | None = None,
-                      stale_after: int = DEFAULT_STALE_AFTER, endpoints: list[tuple[str | None, str]] | None = None) -> dict[str, t.Any]:
-    """One read of the host, then the diagnosis (and, with plans, which components already match)."""
+                      stale_after: int = DEFAULT_STALE_AFTER, endpoints: list[tuple[str | None, str]] | None = None,
+                      keep_for: str | None = None) -> dict[str, t.Any]:
+    """One read of the host, then the diagnosis (and, with plans, which components already match).
+
+    With ``keep_for`` (the inventory host name) the read is kept on the controller for ssm.proxy.proxy_settings,
+    and ``snapshot`` is the token that finds it: the writes after a plan then need no read of their own.
+    """
     state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes, acl_paths=list(ACL_PATHS.values()))
     service = state.key(SERVICE_KEY)
     os_key = state.key(OS_KEY)
@@ -195,6 +205,8 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
     finding = credentials_readable_finding(state, log)
     if finding:
         result["findings"].append(finding)
+    if keep_for is not None:
+        result["snapshot"] = _snapshot.store(state, keep_for)
     if plans is not None:
         result["compliance"], warnings = compliance(state, plans)
         # The registry may hold the wanted values while the running agent goes without them (a run stopped
@@ -311,7 +323,8 @@ class ActionModule(ActionBase):
         try:
             plans = desired_plans(args["desired"]) if args["desired"] is not None else None
             endpoints = requested_endpoints(args["region"], args["endpoints"])
-            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans, args["stale_after"], endpoints))
+            result.update(read_and_diagnose(ModuleHost(self, task_vars or {}), args["log_tail_bytes"], plans, args["stale_after"], endpoints,
+                                            keep_for=str((task_vars or {}).get("inventory_hostname", "")) if plans is not None else None))
         except (HostError, BlobError, ProxyInputError) as error:
             raise AnsibleActionFail(str(error)) from None
         result["changed"] = False

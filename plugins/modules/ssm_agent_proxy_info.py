@@ -125,6 +125,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+snapshot:
+  description:
+    - With O(desired), a token for this read, which M(ssm.proxy.proxy_settings) takes (its O(ssm.proxy.proxy_settings#module:snapshot)) to
+      decide and write over it without reading the host again.
+    - The read itself stays on the controller, in a file only the controller's user can read, until the C(ansible-playbook)
+      process ends; the saved values inside backups are not kept. It never comes back in a result.
+  returned: when O(desired) is set
+  type: str
+  sample: 5f0c3a9be1d24c7f8a6b0e2d4c1f9a37
 effective:
   description: The variables the agent will set at its next start, Go-normalised; empty strings when unset.
   returned: success

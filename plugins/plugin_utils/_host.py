@@ -35,6 +35,7 @@ REGEDIT_TYPES = {
 
 # Sent through win_powershell; its first lines carry this marker, which the simulated host's twin answers to.
 READ_STATE_SCRIPT = pathlib.Path(__file__).parent / "powershell" / "read_state.ps1"
+WRITE_VALUES_SCRIPT = pathlib.Path(__file__).parent / "powershell" / "write_values.ps1"
 # Enough for several agent startup blocks: the log is read from its end.
 DEFAULT_TAIL_BYTES = 65536
 # Keys of which only some values are needed: read_state.ps1 returns just those (the OS key also holds
@@ -51,6 +52,22 @@ class HostError(Exception):
 
 class ConstrainedLanguageError(HostError):
     """The host runs the collection's scripts in PowerShell's ConstrainedLanguage mode (WDAC or AppLocker)."""
+
+
+class ConflictError(HostError):
+    """The host no longer holds what a write was decided from: nothing was written."""
+
+    def __init__(self, message: str, conflicts: Sequence[Mapping[str, t.Any]]) -> None:
+        super().__init__(message)
+        self.conflicts = list(conflicts)
+
+
+class PartialWriteError(HostError):
+    """Windows refused one of several writes sent together; ``applied`` says which before it went through."""
+
+    def __init__(self, message: str, applied: Sequence[bool]) -> None:
+        super().__init__(message)
+        self.applied = list(applied)
 
 
 # What to tell an operator whose host enforces WDAC/AppLocker script rules: win_powershell then runs
@@ -190,6 +207,35 @@ class WindowsHost(t.Protocol):
 
     def set_inheritance(self, path: str, inherit: bool) -> bool:
         """Turn a key's ACL inheritance on or off without copying inherited rules (win_acl_inheritance); whether it changed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One value to write (``value``) or remove (None), as write_values.ps1 applies it."""
+
+    path: str
+    name: str
+    value: RegistryValue | None
+    sensitive: bool = False
+
+
+def _signed(reg_type: str, value: int) -> int:
+    """.NET Framework's SetValue converts DWORD/QWORD data with Convert.ToInt32/ToInt64: send them signed."""
+    bits = 32 if reg_type == "REG_DWORD" else 64
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if value >= 1 << (bits - 1) else value
+
+
+def script_value(path: str, name: str, value: RegistryValue | None) -> dict[str, t.Any]:
+    """A value as write_values.ps1 takes it: read_state.ps1's representation (signed integers, one hex string)."""
+    if value is None:
+        return {"path": path, "name": name, "exists": False}
+    data = value.value
+    if value.type in ("REG_DWORD", "REG_QWORD"):
+        data = _signed(value.type, int(data))
+    elif value.type not in ("REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ"):
+        data = bytes(data).hex()
+    return {"path": path, "name": name, "exists": True, "type": value.type, "value": data}
 
 
 def registry_key_from_result(path: str, result: Mapping[str, t.Any]) -> RegistryKey:
@@ -363,13 +409,45 @@ class ModuleHost:
         finally:
             task.no_log = previous
 
-    def _run(self, module: str, args: dict[str, t.Any], sensitive: bool = False) -> dict[str, t.Any]:
+    def _run(self, module: str, args: dict[str, t.Any], sensitive: bool = False, allow_failure: bool = False) -> dict[str, t.Any]:
         self.executions += 1
         with self._no_log(sensitive):
             result = self._action._execute_module(module_name=module, module_args=args, task_vars=self._task_vars)
-        if result.get("failed"):
+        if result.get("failed") and not (allow_failure and isinstance(result.get("result"), dict) and result["result"].get("error")):
             raise HostError(f"{module} failed on the host{_target(args)}: {_safe_message(result, sensitive)}")
         return result
+
+    def write_values(self, changes: Sequence[Change], expect: Sequence[tuple[str, str, RegistryValue | None]],
+                     runs_key: str = "", known_runs: Sequence[str] = (), remove_if_empty: Sequence[str] = ()) -> list[bool]:
+        """Check ``expect`` and apply ``changes`` in ONE execution (write_values.ps1); whether each change changed something.
+
+        Raises ConflictError (nothing written) when an expected value changed or ``runs_key`` holds a run the
+        caller did not know of, PartialWriteError when Windows refused a change after earlier ones were applied.
+        The arguments hold previous and new values, credentials among them: the execution runs with no_log.
+        """
+        parameters: dict[str, t.Any] = {
+            "Changes": [script_value(change.path, change.name, change.value) for change in changes],
+            "Expect": [script_value(path, name, value) for path, name, value in expect],
+        }
+        if runs_key:
+            parameters.update(RunsKey=runs_key, KnownRuns=list(known_runs))
+        if remove_if_empty:
+            parameters["RemoveIfEmpty"] = list(remove_if_empty)
+        args = {"script": WRITE_VALUES_SCRIPT.read_text(encoding="utf-8"), "parameters": parameters, "depth": 5}
+        result = self._run("ansible.windows.win_powershell", args, sensitive=True, allow_failure=True)
+        outcome = result.get("result") or {}
+        mode = outcome.get("language_mode")
+        if mode and mode != "FullLanguage":
+            raise ConstrainedLanguageError(CONSTRAINED_LANGUAGE_MESSAGE.format(mode=mode))
+        if outcome.get("conflicts"):
+            raise ConflictError("the host changed since it was read", outcome["conflicts"])
+        if outcome.get("error"):
+            error = outcome["error"]
+            raise PartialWriteError(
+                f"Windows refused to write {error.get('path')}\\{error.get('name')}: {redact(str(error.get('message') or 'no message'))}",
+                [bool(item) for item in outcome.get("applied") or []],
+            )
+        return [bool(item) for item in outcome.get("applied") or []]
 
     def read_key(self, path: str) -> RegistryKey:
         return registry_key_from_result(path, self._run("ansible.windows.win_reg_stat", {"path": path}))

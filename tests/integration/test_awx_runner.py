@@ -108,7 +108,7 @@ def test_healthy_host_runs_plan_apply_handler_and_verify(job) -> None:
     ok_tasks = [event["event_data"]["task"] for event in host_events(events, "ok", "runner_on_ok")]
     plan = "Plan | read every source once and ask each module whether it would change anything"
     assert plan in ok_tasks
-    assert "Apply | the agent's own proxy (service Environment value)" in ok_tasks
+    assert "Apply | the agent's own proxy, LocalSystem's WinINet and the WinHTTP default proxy, in one write" in ok_tasks
     assert "Verify | the running agent logged exactly the configured values" in ok_tasks
     assert not host_events(events, "ok", "runner_on_failed")
     notified = [event for event in events if event["event"] == "playbook_on_notify" and event["event_data"].get("host") == "ok"]

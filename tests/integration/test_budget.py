@@ -2,7 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Round-trip budgets (issue 8), counted in the simulated hosts' calls record: one entry per module execution.
 
-- A no-change run of the role: at most 2 module executions per host (target 1) and no agent restart.
+- A no-change run of the role: 1 module execution per host (the plan's read) and no agent restart.
+- Check mode (``--check`` or the ``check_mode`` keyword) after the wanted proxy changed: 1 execution, the same diffs
+  and the same per-component "would change" as the run that then changes the host.
+- A first run with every safety on (pre-flight, backup, one restart, verification, clean-up): at most 8 (today 6).
 - ssm_agent_proxy_info: at most 2 executions per host (target 1).
 - Each settings module on its own: one read, plus one write per registry value that differs (none when nothing does).
 `make bench` measures the same counts on large fleets against the documented procedure (docs/scale.md).
@@ -13,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
+import re
 import typing as t
 
 import pytest
@@ -33,7 +37,9 @@ STARTUP_MARK = "Proxy environment variables:"
 # How the settings modules read the host: the collection's read_state script, or win_reg_stat for a single key.
 READS = ("win_powershell:read_state", "win_reg_stat")
 
-ROLE_NO_CHANGE_BUDGET = 2
+ROLE_NO_CHANGE_BUDGET = 1
+CHECK_BUDGET = 1
+FIRST_RUN_BUDGET = 8
 INFO_BUDGET = 2
 SETTINGS_MODULES = ("ssm_agent_proxy", "wininet_proxy", "winhttp_proxy")
 WINDOWS_BYPASS = "{{ %s | ssm.proxy.windows_bypass }}" % json.dumps(NO_PROXY)
@@ -127,6 +133,74 @@ def test_role_no_change_run_and_info_stay_within_budget(configured: SimFleet, tm
     for host, calls in new_calls(fleet, before).items():
         assert 1 <= len(calls) <= INFO_BUDGET, (host, [short(call) for call in calls])
         assert all(call["module"] != "ansible.windows.win_regedit" for call in calls)
+
+
+# What a first run costs, in order: the plan's read, the pre-flight, one write of every backup and value, the restart,
+# the verification's read, the removal of the backups.
+FIRST_RUN = ["win_powershell:read_state", "win_powershell:preflight", "win_powershell:write_values", "win_service",
+             "win_powershell:read_state", "win_powershell:write_values"]
+APPLY_TASK = "Apply | the agent's own proxy, LocalSystem's WinINet and the WinHTTP default proxy, in one write"
+
+
+def task_output(stdout: str, task: str) -> str:
+    """What the callback printed for one task (its diff and result), up to the next task."""
+    start = stdout.index(f"TASK [ssm.proxy.agent_proxy : {task}]")
+    following = stdout.find("\nTASK [", start + 1)
+    return stdout[start:following if following > 0 else None]
+
+
+def per_host(task: str) -> dict[str, str]:
+    """A task's output split per host: each host's diff is printed right before its ``changed: [host]`` line."""
+    parts = re.split(r"^changed: \[([^\]]+)\]$", task.split("\n", 1)[1], flags=re.MULTILINE)
+    return {host: text.strip() for text, host in zip(parts[0::2], parts[1::2])}
+
+
+def test_check_mode_costs_one_execution_and_shows_what_the_first_run_does(sim_fleet, tmp_path: pathlib.Path) -> None:
+    hosts = {"clean2022": "server2022", "netsh2019": netsh_host()}
+    fleet = sim_fleet(hosts)
+    states = {host: fleet.state(host) for host in fleet.hosts}
+    checked = fleet.run(CONFIGURE, "-e", VARS, "--check", "--diff")
+    assert checked.returncode == 0, output(checked)
+    for host in fleet.hosts:
+        calls = fleet.calls(host)
+        assert [short(call) for call in calls] == ["win_powershell:read_state"], (host, [short(call) for call in calls])
+        assert differing_values(states[host], fleet.state(host)) == set()
+    # The same through the check_mode keyword on the play (ansible_check_mode stays false there).
+    keyword = tmp_path / "keyword.yml"
+    keyword.write_text(json.dumps([{"name": "Check by keyword", "hosts": "windows", "gather_facts": False, "check_mode": True,
+                                    "roles": [{"role": "ssm.proxy.agent_proxy"}]}]), encoding="utf-8")
+    by_keyword = fleet.run(keyword, "-e", VARS, "--diff")
+    assert by_keyword.returncode == 0, output(by_keyword)
+    for host in fleet.hosts:
+        assert len(fleet.calls(host)) == 2 * CHECK_BUDGET, (host, [short(call) for call in fleet.calls(host)])
+        assert differing_values(states[host], fleet.state(host)) == set()
+
+    changed = fleet.run(CONFIGURE, "-e", VARS, "--diff")
+    assert changed.returncode == 0, output(changed)
+    # Per component, the diffs check mode showed are the ones the run that wrote showed.
+    would, did = task_output(checked.stdout, APPLY_TASK), task_output(changed.stdout, APPLY_TASK)
+    assert would.count("changed: [") == did.count("changed: [") == len(hosts)
+    assert "AmazonSSMAgent\\Environment" in did and "WinINet settings" in did and "WinHttpSettings (native, wow64)" in did
+    assert per_host(would) == per_host(did), (would, did)
+    restart = "Restart | the agent uses its proxy settings only from its next start"
+    assert task_output(checked.stdout, restart).count("AmazonSSMAgent would restart (check mode)") == len(hosts)
+    assert task_output(changed.stdout, restart).count("restarting AmazonSSMAgent") == len(hosts)
+
+
+def test_first_run_with_every_safety_on_stays_within_budget(sim_fleet) -> None:
+    fleet = sim_fleet({"clean2022": "server2022", "clean2019": "server2019", "netsh2019": netsh_host()})
+    starts = {host: fleet.agent_log(host).count(STARTUP_MARK) for host in fleet.hosts}
+    result = fleet.run(CONFIGURE, "-e", VARS)
+    assert result.returncode == 0, output(result)
+    for host in fleet.hosts:
+        calls = [short(call) for call in fleet.calls(host)]
+        assert len(calls) <= FIRST_RUN_BUDGET and calls == FIRST_RUN, (host, calls)
+        assert fleet.agent_log(host).count(STARTUP_MARK) == starts[host] + 1  # one restart
+        assert "HKLM:\\SOFTWARE\\ssm.proxy\\Backup" not in fleet.state(host)["registry"]
+    before = call_counts(fleet)
+    again = fleet.run(CONFIGURE, "-e", VARS)
+    assert again.returncode == 0 and "changed=0" in again.stdout, output(again)
+    assert all(len(calls) == ROLE_NO_CHANGE_BUDGET for calls in new_calls(fleet, before).values())
 
 
 def test_each_settings_module_reads_once_and_writes_only_what_differs(sim_fleet, tmp_path: pathlib.Path) -> None:

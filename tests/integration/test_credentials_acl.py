@@ -70,9 +70,8 @@ def test_credentials_stay_with_administrators(sim_fleet, tmp_path: pathlib.Path)
     # The backup of the rotation held the old password: the collection's key was restricted before it was written.
     calls = fleet.calls("rotate")
     names = [(call["module"].rsplit(".", 1)[-1], call["args"].get("path"), call["args"].get("name")) for call in calls]
-    # The role's backups are named after its run: ssm_agent_proxy@<run id>.
-    backup_write = next(index for index, (module, path, name) in enumerate(names)
-                        if module == "win_regedit" and path == BACKUP_KEY and str(name).startswith("ssm_agent_proxy@"))
+    # The role writes its backups (ssm_agent_proxy@<run id>, ...) and the settings in one write_values execution.
+    backup_write = next(index for index, call in enumerate(calls) if "write_values" in str(call["args"].get("script", "")))
     protect = names.index(("win_acl_inheritance", COLLECTION_KEY, None))
     grants = [index for index, name in enumerate(names) if name[0] == "win_acl"]
     assert grants and max(grants) < protect < backup_write, names

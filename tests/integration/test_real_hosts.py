@@ -85,7 +85,7 @@ def test_agent_running_without_the_registry_values_is_restarted_once_then_left_a
 
     result = fleet.run(CONFIGURE)
     assert result.returncode == 0, output(result)
-    assert "not the values its registry holds: restarting it" in result.stdout, output(result)
+    assert "not the values its registry holds: restarting AmazonSSMAgent" in result.stdout, output(result)
     assert startup_blocks(fleet, "h") == 2 and fleet.state("h")["agent"]["running"]["https_proxy"] == PROXY
 
     fleet.state_path("h").write_text(json.dumps({**fleet.state("h"), "calls": []}), encoding="utf-8")
@@ -120,8 +120,9 @@ def test_unknown_running_values_are_reported_and_restart_nothing(sim_fleet) -> N
     assert sum(call["module"].endswith("win_service") for call in fleet.calls("h")) == restarts == 1
 
 
-def test_a_change_only_in_letter_case_reaches_the_registry(sim_fleet) -> None:
-    """win_regedit compares multistrings case-insensitively: the value is removed, then written anew."""
+def test_a_change_only_in_letter_case_reaches_the_registry(sim_fleet, tmp_path: pathlib.Path) -> None:
+    """The role writes with write_values.ps1 (SetValue writes what it is given); the module alone uses win_regedit,
+    which compares multistrings case-insensitively, so there the value is removed, then written anew."""
     credentials = {"ssm_proxy_username": "svc-ssm", "ssm_proxy_password": "Secret"}
     fleet = fleet_with_vars(sim_fleet, {"h": (state(), credentials)})
     assert fleet.run(CONFIGURE).returncode == 0
@@ -130,10 +131,18 @@ def test_a_change_only_in_letter_case_reaches_the_registry(sim_fleet) -> None:
     assert result.returncode == 0, output(result)
     assert any("svc-ssm:secret@" in line for line in environment(fleet, "h")["value"])
     assert fleet.state("h")["agent"]["running"]["https_proxy"].startswith("http://svc-ssm:secret@")
-    writes = [call["args"] for call in fleet.calls("h") if call["module"].endswith("win_regedit")
-              and call["args"].get("name") == "Environment"]
-    assert [args["state"] for args in writes[-2:]] == ["absent", "present"]
     assert "secret" not in result.stdout and "Secret" not in result.stdout
+    assert not [call for call in fleet.calls("h") if call["module"].endswith("win_regedit")]
+
+    playbook = tmp_path / "alone.yml"
+    playbook.write_text(json.dumps([{"name": "Module alone", "hosts": "windows", "gather_facts": False, "tasks": [
+        {"name": "Set", "ssm.proxy.ssm_agent_proxy": {"proxy": PROXY, "no_proxy": ROLE_VARS["ssm_proxy_no_proxy"],
+                                                      "proxy_username": "svc-ssm", "proxy_password": "SECRET"}}]}]))
+    alone = fleet.run(playbook)
+    assert alone.returncode == 0, output(alone)
+    assert any("svc-ssm:SECRET@" in line for line in environment(fleet, "h")["value"])
+    writes = [call["args"] for call in fleet.calls("h") if call["module"].endswith("win_regedit") and call["args"].get("name") == "Environment"]
+    assert [args["state"] for args in writes] == ["absent", "present"]
 
 
 def test_overlapping_faults_of_real_hosts(sim_fleet) -> None:
@@ -159,7 +168,7 @@ def test_overlapping_faults_of_real_hosts(sim_fleet) -> None:
 
     # A key whose ACL refuses writes: every win_regedit call on it fails; the message names the value, never data.
     message = message_of_key_denied = failure_message(result.stdout, "key_denied")
-    assert f"for {SERVICE_KEY}\\Environment" in message and "Requested registry access is not allowed." in message, message
+    assert f"Windows refused to write {SERVICE_KEY}\\Environment: Requested registry access is not allowed." in message, message
     assert environment(fleet, "key_denied") is None
 
     # The agent logs its start two executions after the service runs: verify waits for that block.

@@ -82,8 +82,9 @@ def test_check_mode_changes_nothing(sim_fleet) -> None:
     result = fleet.run(CONFIGURE, "-e", VARS, "--check", "--diff")
     assert result.returncode == 0, output(result)
     assert fleet.host_state("clean") == before  # registry, services and the agent log
-    restarts = [call for call in fleet.calls("clean") if call["module"].endswith("win_service")]
-    assert restarts and all(call.get("check_mode") for call in restarts)  # the handler reports, restarts nothing
+    # The plan's read only: the restart is announced on the controller, and win_service is not even asked.
+    assert [call["module"] for call in fleet.calls("clean")] == ["ansible.windows.win_powershell"]
+    assert "Its Environment value changed: AmazonSSMAgent would restart (check mode)." in result.stdout, output(result)
 
 
 def test_unreachable_proxy_fails_preflight_with_nothing_changed(sim_fleet) -> None:

@@ -81,7 +81,7 @@ def sim_registry() -> types.ModuleType:
 @pytest.fixture(scope='session')
 def sim_twins() -> types.ModuleType:
     """_sim_twins; it imports the self-contained _sim_network."""
-    return load_module_utils_importing('_sim_twins', ('_sim_network',))
+    return load_module_utils_importing('_sim_twins', ('_sim_network', '_sim_registry'))
 
 
 @pytest.fixture(scope='session')

@@ -34,6 +34,8 @@ class FakeRegistry:
 
     def execute(self, module_name: str, module_args: dict[str, t.Any], no_log: bool) -> dict[str, t.Any]:
         self.calls.append({"module": module_name, "args": copy.deepcopy(module_args), "no_log": no_log})
+        if module_name == "ansible.windows.win_powershell" and "# ssm.proxy script: write_values" in module_args["script"]:
+            return self.write_values(module_args["parameters"])
         if module_name == "ansible.windows.win_powershell":
             return self.read_state(module_args)
         path = module_args["path"].lower()
@@ -73,6 +75,52 @@ class FakeRegistry:
             values[module_args["name"]] = (reg_type, data)
             return {"changed": True, "data_changed": True, "data_type_changed": False}
         return {"failed": True, "msg": f"unexpected module {module_name}"}
+
+    def write_values(self, params: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Answer write_values.ps1: conflicts when an expected value differs (exactly), else the changes in order."""
+        def current(path: str, name: str) -> dict[str, t.Any]:
+            values = self.keys.get(path.lower(), {})
+            found = next(((reg_type, value) for key, (reg_type, value) in values.items() if key.lower() == name.lower()), None)
+            if found is None:
+                return {"exists": False}
+            reg_type, value = found
+            if reg_type in ("REG_BINARY", "REG_NONE"):
+                value = bytes(value).hex()
+            return {"exists": True, "type": reg_type, "value": value}
+
+        conflicts = [{"path": item["path"], "name": item["name"], "reason": "changed", "message": ""} for item in params.get("Expect", [])
+                     if current(item["path"], item["name"]) != {key: value for key, value in item.items() if key not in ("path", "name")}]
+        runs = {name.lower() for name in params.get("KnownRuns", [])} | {c["name"].lower() for c in params["Changes"] if c["path"] == params.get("RunsKey")}
+        if params.get("RunsKey"):
+            conflicts += [{"path": params["RunsKey"], "name": name, "reason": "run", "message": ""}
+                          for name in self.keys.get(params["RunsKey"].lower(), {}) if "@" in name and name.lower() not in runs]
+        if conflicts:
+            return {"changed": False, "result": {"language_mode": "FullLanguage", "conflicts": conflicts, "applied": []}}
+        applied = []
+        for index, change in enumerate(params["Changes"]):
+            path = change["path"].lower()
+            if (path, change["name"]) in self.denied:
+                return {"changed": bool(applied), "failed": True, "result": {
+                    "language_mode": "FullLanguage", "conflicts": [], "applied": applied,
+                    "error": {"index": index, "path": change["path"], "name": change["name"], "message": "Access to the registry key is denied."}}}
+            values = self.keys.setdefault(path, {}) if change["exists"] else self.keys.get(path, {})
+            existing = next((key for key in values if key.lower() == change["name"].lower()), None)
+            if not change["exists"]:
+                applied.append(existing is not None)
+                values.pop(existing, None)
+                continue
+            value = change["value"]
+            if change["type"] in ("REG_BINARY", "REG_NONE"):
+                value = list(bytes.fromhex(value))
+            elif change["type"] in ("REG_DWORD", "REG_QWORD"):
+                value &= 0xFFFFFFFF if change["type"] == "REG_DWORD" else 0xFFFFFFFFFFFFFFFF
+            values.pop(existing, None)
+            values[existing or change["name"]] = (change["type"], value)
+            applied.append(True)
+        for path in params.get("RemoveIfEmpty", []):
+            if self.keys.get(path.lower()) == {}:
+                del self.keys[path.lower()]
+        return {"changed": any(applied), "result": {"language_mode": "FullLanguage", "conflicts": [], "applied": applied}}
 
     def acl(self, path: str) -> dict[str, t.Any]:
         """A key's ACL: Windows' default for keys under HKLM (SYSTEM, Administrators, Users read), inherited."""

@@ -34,7 +34,7 @@ import re
 import typing as t
 import urllib.parse
 
-from ansible_collections.ansible.windows.plugins.module_utils import _sim_network
+from ansible_collections.ansible.windows.plugins.module_utils import _sim_network, _sim_registry
 
 # --- The script and its marker ---------------------------------------------------------------------------
 
@@ -263,7 +263,8 @@ COMMON_PARAMETERS = ('Verbose', 'Debug', 'ErrorAction', 'WarningAction', 'Inform
 SHOULD_PROCESS_PARAMETERS = ('WhatIf', 'Confirm')
 INT32 = (-2 ** 31, 2 ** 31 - 1)
 DOTNET_TYPES = {'int': 'System.Int32', 'string': 'System.String', 'string[]': 'System.String[]', 'bool': 'System.Boolean',
-                'pscredential': 'System.Management.Automation.PSCredential', 'hashtable': 'System.Collections.Hashtable'}
+                'pscredential': 'System.Management.Automation.PSCredential', 'hashtable': 'System.Collections.Hashtable',
+                'object[]': 'System.Object[]'}
 
 
 def _binding_error(message: str, error_id: str, category: str = 'InvalidArgument',
@@ -329,6 +330,11 @@ def convert_parameter(name: str, type_name: str, value: t.Any) -> t.Any:
             f'Cannot process argument transformation on parameter \'{name}\'. Cannot convert the "{ps_string(value)}" value of '
             f'type "{kind}" to type "{DOTNET_TYPES[type_name]}".', 'ParameterArgumentTransformationError', 'InvalidData',
             'System.Management.Automation.ParameterBindingArgumentTransformationException')
+    if type_name == 'object[]':
+        # [object[]]: a list as it is, $null stays $null, anything else becomes a one-element array.
+        if value is None or isinstance(value, list):
+            return value
+        return [value]
     if type_name == 'hashtable':
         # A [hashtable] parameter takes a dictionary (win_powershell turns a YAML mapping into one) or $null.
         if value is None or isinstance(value, dict):
@@ -844,3 +850,218 @@ def _session_lost(state: t.Any) -> bool:
         return False
     faults['restart_agent_session_lost'] = remaining - 1
     return True
+
+
+# --- write_values ------------------------------------------------------------------------------------------
+
+# .NET Framework's messages (referencesource, Microsoft.Win32.RegistryKey): OpenSubKey(name, true) and
+# CreateSubKey on a key whose ACL refuses writing throw SecurityException "Requested registry access is not
+# allowed." (ThrowHelper Security_RegistryPermission); SetValue/DeleteValue refused by RegSetValueEx/
+# RegDeleteValue (ERROR_ACCESS_DENIED) throw UnauthorizedAccessException "Access to the registry key '<key>' is
+# denied." (Win32Error -> UnauthorizedAccess_RegistryKeyGeneric_Key). The same fault lists as win_regedit's
+# stand-in: the same Windows refusal whichever code path meets it.
+KEY_WRITE_DENIED = 'Requested registry access is not allowed.'
+VALUE_WRITE_DENIED = "Access to the registry key '{key}' is denied."
+
+
+class ScriptFailed(Exception):
+    """``$Ansible.Failed = $true`` and a return, without a terminating error: win_powershell reports failed, no error record."""
+
+    def __init__(self, changed: bool, result: t.Any) -> None:
+        super().__init__('failed')
+        self.changed = changed
+        self.result = result
+
+
+def _fault_list(state: t.Any, name: str) -> list[str]:
+    faults = state.data.get('faults') or {}
+    listed = faults.get(name, []) if isinstance(faults, dict) else []
+    if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+        raise MalformedState(f'faults.{name}: expected a list of strings, got {listed!r}')
+    return listed
+
+
+def _same_key(registry: t.Any, left: str, right: str) -> bool:
+    """Two paths naming the same key (case-insensitive, ``HKU:\\.DEFAULT`` is ``S-1-5-18``)."""
+    return _sim_registry._fold(*_sim_registry.split_path(left)) == _sim_registry._fold(*_sim_registry.split_path(right))
+
+
+def _split_value_path(entry: str) -> tuple[str, str]:
+    key, _sep, name = entry.rpartition('\\')
+    return key, name
+
+
+def _registry_path(path: t.Any) -> str:
+    """Split-RegistryPath: one of the five hives and a subkey, or the script's own error."""
+    text = ps_string(path)
+    hive, sep, sub_key = text.partition(':\\')
+    if not sep or hive.upper() not in HIVES or not sub_key:
+        raise ScriptError(f"'{text}' is not a registry key path such as HKLM:\\SOFTWARE\\ssm.proxy.", changed=False)
+    return text
+
+
+def _value_state(state: t.Any, path: str, name: str) -> dict[str, t.Any]:
+    """Get-ValueState: read_state.ps1's representation (signed integers, one hex string), or exists false."""
+    registry = state.registry
+    if not registry.key_exists(path):
+        return {'exists': False}
+    if any(_same_key(registry, path, denied) for denied in read_denied_keys(state) if registry.key_exists(denied)):
+        raise _WriteRefused(READ_DENIED)
+    found = registry.get_value(path, name)
+    if found is None:
+        return {'exists': False}
+    entry = dotnet_value(found[1], f'registry {path!r} value {name!r}')
+    reg_type = entry['type'] if entry['type'] in REG_TYPES else 'REG_UNKNOWN'
+    return {'exists': True, 'type': reg_type, 'value': entry['value']}
+
+
+class _WriteRefused(Exception):
+    """A .NET exception inside the script; its message is what Get-Reason reports."""
+
+
+def _same_value(current: t.Mapping[str, t.Any], wanted: t.Mapping[str, t.Any]) -> bool:
+    """Test-SameValue: exact, letter case included (-ceq), integers as numbers."""
+    if not wanted.get('exists'):
+        return not current['exists']
+    if not current['exists'] or current['type'] != ps_string(wanted.get('type')):
+        return False
+    if current['type'] == 'REG_MULTI_SZ':
+        new = wanted.get('value')
+        new_items = [ps_string(item) for item in (new if isinstance(new, list) else [new] if new is not None else [])]
+        return list(current['value']) == new_items
+    if current['type'] in ('REG_DWORD', 'REG_QWORD'):
+        return int(current['value']) == int(wanted.get('value') or 0)
+    return ps_string(current['value']) == ps_string(wanted.get('value'))
+
+
+def _native_data(change: t.Mapping[str, t.Any]) -> tuple[str, t.Any]:
+    """ConvertTo-RegistryData: the kind and the data SetValue stores (DWORD/QWORD arrive signed)."""
+    reg_type = ps_string(change.get('type'))
+    value = change.get('value')
+    if reg_type in ('REG_SZ', 'REG_EXPAND_SZ'):
+        return reg_type, ps_string(value)
+    if reg_type == 'REG_MULTI_SZ':
+        return reg_type, [ps_string(item) for item in (value if isinstance(value, list) else [] if value is None else [value])]
+    if reg_type in ('REG_DWORD', 'REG_QWORD'):
+        bits = 32 if reg_type == 'REG_DWORD' else 64
+        number = int(value or 0)
+        if not -(1 << (bits - 1)) <= number < (1 << (bits - 1)):
+            # [int]/[long] of a number out of range: PowerShell's conversion error.
+            raise _WriteRefused(f'Cannot convert value "{number}" to type "System.Int{bits}". Error: "Value was either too large or too small '
+                                f'for an Int{bits}."')
+        return reg_type, number & ((1 << bits) - 1)
+    if reg_type in ('REG_BINARY', 'REG_NONE'):
+        try:
+            return reg_type, bytes.fromhex(ps_string(value))
+        except ValueError:
+            raise _WriteRefused('Could not find any recognizable digits.') from None
+    raise _WriteRefused(f"unknown value type '{reg_type}'.")
+
+
+def _apply_change(state: t.Any, change: t.Mapping[str, t.Any]) -> bool:
+    """Set-Change: SetValue through CreateSubKey, or DeleteValue; whether the registry changed."""
+    registry = state.registry
+    path, name = _registry_path(change.get('path')), ps_string(change.get('name'))
+    key_denied = any(_same_key(registry, path, denied) for denied in _fault_list(state, 'registry_key_write_denied'))
+    value_denied = any(_same_key(registry, path, key) and name.casefold() == value_name.casefold()
+                       for key, value_name in map(_split_value_path, _fault_list(state, 'registry_write_denied')))
+    hive, parts = _sim_registry.split_path(path)
+    if change.get('exists'):
+        reg_type, data = _native_data(change)
+        if key_denied and registry.key_exists(path):
+            raise _WriteRefused(KEY_WRITE_DENIED)
+        if not registry.key_exists(path):
+            try:
+                registry.create_key(path)
+            except _sim_registry.RegistryError as error:
+                raise _WriteRefused(str(error)) from None
+        if value_denied:
+            raise _WriteRefused(VALUE_WRITE_DENIED.format(key=_sim_registry.print_path(hive, parts)))
+        registry.set_value(path, name, reg_type, data)
+        return True
+    if not registry.key_exists(path):
+        return False
+    if key_denied:
+        raise _WriteRefused(KEY_WRITE_DENIED)
+    if registry.get_value(path, name) is None:
+        return False
+    if value_denied:
+        raise _WriteRefused(VALUE_WRITE_DENIED.format(key=_sim_registry.print_path(hive, parts)))
+    registry.delete_value(path, name)
+    return True
+
+
+def _remove_if_empty(state: t.Any, path: str) -> bool:
+    """Remove-EmptyKey: DeleteSubKey of a key with no value and no subkey."""
+    registry = state.registry
+    if not registry.key_exists(path) or registry.values(path) or registry.sub_keys(path):
+        return False
+    if any(_same_key(registry, path, denied) for denied in _fault_list(state, 'registry_key_write_denied')):
+        raise _WriteRefused(KEY_WRITE_DENIED)
+    registry.delete_key_tree(path)
+    state.registry_acl.forget(path)  # the key's security descriptor goes with it
+    return True
+
+
+def _as_list(value: t.Any) -> list[t.Any]:
+    """An [object[]] parameter: a list as given, anything else as one element."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+@twin('write_values', should_process=False, Changes=('object[]', []), Expect=('object[]', []), RunsKey=('string', ''),
+      KnownRuns=('string[]', []), RemoveIfEmpty=('string[]', []))
+def write_values(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bool) -> tuple[bool, t.Any]:
+    """plugins/plugin_utils/powershell/write_values.ps1: check what the controller decided from, then write in order.
+
+    Every Expect entry must still hold exactly what it says (exists/type/value as read_state reports it), and
+    RunsKey no ``*@*`` value outside KnownRuns and this call's own changes; otherwise nothing is written and the
+    conflicts come back (a key the account may not read: reason ``unreadable``). The changes then run in order;
+    the first the registry refuses (``faults.registry_key_write_denied``/``registry_write_denied``, the
+    read-only roots) stops the rest: ``$Ansible.Failed`` with ``applied`` and ``error``. Never runs in check mode.
+    ``faults.write_values`` throws first, with changed false.
+    """
+    del check_mode
+    raise_fault(state, 'write_values', changed=False)
+    mode = language_mode(state)
+    if mode != 'FullLanguage':
+        return False, {'language_mode': mode, 'conflicts': [], 'applied': []}
+    changes = _as_list(parameters['Changes'])
+    conflicts: list[dict[str, t.Any]] = []
+    for wanted in _as_list(parameters['Expect']):
+        path, name = ps_string(wanted.get('path')), ps_string(wanted.get('name'))
+        try:
+            current = _value_state(state, _registry_path(path), name)
+        except (_WriteRefused, ScriptError) as error:
+            conflicts.append({'path': path, 'name': name, 'reason': 'unreadable', 'message': str(error)})
+            continue
+        if not _same_value(current, wanted):
+            conflicts.append({'path': path, 'name': name, 'reason': 'changed', 'message': ''})
+    runs_key = parameters['RunsKey']
+    if runs_key:
+        runs_key = _registry_path(runs_key)
+        writing = [ps_string(change.get('name')).casefold() for change in changes
+                   if ps_string(change.get('path')).casefold() == runs_key.casefold()]
+        known = [name.casefold() for name in parameters['KnownRuns'] or []]
+        if state.registry.key_exists(runs_key):
+            for name in state.registry.values(runs_key):
+                if '@' in name and name.casefold() not in known and name.casefold() not in writing:
+                    conflicts.append({'path': runs_key, 'name': name, 'reason': 'run', 'message': ''})
+    if conflicts:
+        return False, {'language_mode': 'FullLanguage', 'conflicts': conflicts, 'applied': []}
+    applied: list[bool] = []
+    index = 0
+    try:
+        for change in changes:
+            applied.append(_apply_change(state, change))
+            index += 1
+        removed = [_remove_if_empty(state, _registry_path(path)) for path in parameters['RemoveIfEmpty'] or []]
+    except _WriteRefused as error:
+        failed = changes[index] if index < len(changes) else {}
+        raise ScriptFailed(any(applied), {
+            'language_mode': 'FullLanguage', 'conflicts': [], 'applied': applied,
+            'error': {'index': index, 'path': ps_string(failed.get('path', '')), 'name': ps_string(failed.get('name', '')),
+                      'message': str(error)},
+        }) from None
+    return any(applied) or any(removed), {'language_mode': 'FullLanguage', 'conflicts': [], 'applied': applied}

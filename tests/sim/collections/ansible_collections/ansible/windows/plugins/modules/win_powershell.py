@@ -27,6 +27,7 @@ from ansible_collections.ansible.windows.plugins.module_utils._sim_twins import 
     MalformedState,
     PSCredential,
     ScriptError,
+    ScriptFailed,
     SecureString,
     convert_output,
     find_file,
@@ -113,6 +114,10 @@ def powershell(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
 
     try:
         changed, value = twin(state, merged_parameters(params), module.check_mode)
+    except ScriptFailed as failure:
+        # $Ansible.Failed = $true and a normal return: failed, $Ansible.Result, no error record (win_powershell.ps1
+        # `$module.Result.failed = $module.Result.failed -or $result.Failed`).
+        result.update(changed=failure.changed, result=_round_trip(convert_output(failure.result, depth)), failed=True)
     except ScriptError as error:
         # A terminating error: the record in `error`, failed, $Ansible as the script left it.
         result.update(changed=error.changed, result=_round_trip(convert_output(error.result, depth)),

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Action plugin of ssm.proxy.proxy_settings: the three settings modules over one read, written in one execution.
+
+The modules' own decisions (each module's ``apply``) run over the plan's read, kept on the controller by
+ssm_agent_proxy_info (:mod:`..plugin_utils._snapshot`), or over one read of its own; their backups and writes
+then go to the host together through write_values.ps1, which refuses to write over anything that changed
+since the read. In check mode nothing is sent at all.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ..plugin_utils import _snapshot
+from ..plugin_utils._action import BACKUP_OPTION, RUN_OPTION
+from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, BackupHost, RunInfo
+from ..plugin_utils._batch import BatchHost
+from ..plugin_utils._blobs import BlobError
+from ..plugin_utils._host import Change, ConflictError, HostError, HostState, ModuleHost, PartialWriteError
+from ..plugin_utils._proxy import ProxyInputError
+from .ssm_agent_proxy_info import KEYS, SETTINGS_MODULES, desired_plans
+
+ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
+    "ssm_agent_proxy": {"type": "dict"},
+    "wininet_proxy": {"type": "dict"},
+    "winhttp_proxy": {"type": "dict"},
+    "snapshot": {"type": "str"},
+    "on_change": {"type": "str", "choices": ["fail", "reread"], "default": "fail"},
+    "backup": BACKUP_OPTION,
+    "run": RUN_OPTION,
+}
+# The documented order: the agent's own proxy first, then WinINet, then WinHTTP.
+ORDER = ("ssm_agent_proxy", "wininet_proxy", "winhttp_proxy")
+CONFLICT_REASONS = {
+    "changed": "changed since the host was read",
+    "unreadable": "can no longer be read",
+    "run": "marks another run that started changing this host since it was read",
+}
+
+
+def read_host(host: ModuleHost) -> HostState:
+    """One read of every key the settings modules read, and the ACL their backups need (no log tail)."""
+    return host.read_state(KEYS, acl_paths=[COLLECTION_KEY])
+
+
+def decide(state: HostState, host: ModuleHost, plans: dict[str, t.Any], run: RunInfo | None, backup: bool,
+           check_mode: bool) -> tuple[BatchHost, dict[str, dict[str, t.Any]], dict[str, tuple[int, int]]]:
+    """Each component's own ``apply`` over the read; returns the held writes, the results, and each component's writes."""
+    batch = BatchHost(state, host)
+    results: dict[str, dict[str, t.Any]] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    for component in ORDER:
+        if component not in plans:
+            continue
+        start = len(batch.changes)
+        target = BackupHost(batch, component, run) if backup else batch
+        outcome = SETTINGS_MODULES[component].apply(target, plans[component], check_mode)
+        if isinstance(target, BackupHost):
+            target.flush()
+            outcome["backup"] = {"key": BACKUP_KEY, "name": target.name, "saved": target.saved}
+        spans[component] = (start, len(batch.changes))
+        results[component] = outcome
+    return batch, results, spans
+
+
+def conflict_message(error: ConflictError) -> str:
+    """Name what changed (never its data) and what to do."""
+    named = "; ".join(f"{item.get('path')}\\{item.get('name')} {CONFLICT_REASONS.get(str(item.get('reason')), 'changed')}"
+                      + (f" ({item['message']})" if item.get("message") else "") for item in error.conflicts)
+    if any(item.get("reason") == "run" for item in error.conflicts):
+        return (f"{named}; nothing was changed. Another run is changing this host: run again when it has finished "
+                "(ssm.proxy.ssm_agent_proxy_info lists it in runs).")
+    return (f"{named}; nothing was changed, because the values to write were decided from the earlier read. Run again "
+            "(the next run reads the host anew), or set on_change=reread to read again and decide over the new values.")
+
+
+def partial_message(error: PartialWriteError, changes: list[Change], spans: dict[str, tuple[int, int]], backup: bool) -> str:
+    """Which components' settings were written before Windows refused one, and how to undo them (backups do not count)."""
+    done = len(error.applied)
+    written = [component for component, (start, end) in spans.items()
+               if any(changes[index].path.lower() != BACKUP_KEY.lower() for index in range(start, min(end, done)))]
+    message = f"{str(error).rstrip('.')}."
+    if written:
+        message += f" Written before it: {', '.join(written)} (in part)."
+    if backup:
+        message += " The previous values were saved first: ssm.proxy.rollback with this run's run_id puts them back."
+    return message
+
+
+class ActionModule(ActionBase):
+    """Apply the agent's, WinINet's and WinHTTP's proxy settings over one read, in one write."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        self._supports_check_mode = True
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        check_mode = bool(self._task.check_mode)
+        host_name = str(task_vars.get("inventory_hostname", ""))
+        host = ModuleHost(self, task_vars)
+        try:
+            run = RunInfo.from_options(args["run"])
+            plans = desired_plans({component: args[component] for component in ORDER if args[component] is not None}, prefix="")
+            if not plans:
+                raise ProxyInputError("ssm_agent_proxy", "give the options of at least one of ssm_agent_proxy, wininet_proxy, winhttp_proxy")
+            state = _snapshot.load(args["snapshot"], host_name) if args["snapshot"] else None
+            reused = state is not None
+            if state is None:
+                state = read_host(host)
+            batch, results, spans = decide(state, host, plans, run, args["backup"], check_mode)
+            if not check_mode:
+                try:
+                    batch.commit()
+                except ConflictError as error:
+                    if args["on_change"] != "reread" or any(item.get("reason") == "run" for item in error.conflicts):
+                        raise AnsibleActionFail(conflict_message(error)) from None
+                    state, reused = read_host(host), False
+                    batch, results, spans = decide(state, host, plans, run, args["backup"], check_mode)
+                    batch.commit()
+                if args["snapshot"] and any(outcome["changed"] for outcome in results.values()):
+                    _snapshot.discard(args["snapshot"])  # the host no longer holds what it says
+        except ConflictError as error:
+            raise AnsibleActionFail(conflict_message(error)) from None
+        except PartialWriteError as error:
+            raise AnsibleActionFail(partial_message(error, batch.changes, spans, args["backup"])) from None
+        except (ProxyInputError, HostError, BlobError) as error:
+            raise AnsibleActionFail(str(error)) from None
+
+        warnings = list(dict.fromkeys(warning for outcome in results.values() for warning in outcome.pop("warnings", None) or []))
+        diffs = [outcome.pop("diff") for outcome in results.values() if "diff" in outcome]
+        result.update(
+            changed=any(outcome["changed"] for outcome in results.values()),
+            results=results,
+            restart_required=bool(results.get("ssm_agent_proxy", {}).get("changed")),
+            reused_read=reused,
+            executions=host.executions,
+        )
+        if args["backup"]:
+            saved = [outcome["backup"] for outcome in results.values()]
+            result["backup"] = {"key": BACKUP_KEY, "names": [entry["name"] for entry in saved], "saved": any(entry["saved"] for entry in saved)}
+        if self._task.diff:
+            result["diff"] = [diff for component, diff in zip(results, diffs) if results[component]["changed"]]
+        if warnings:
+            result["warnings"] = warnings
+        return result

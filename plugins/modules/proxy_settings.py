@@ -1,0 +1,159 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ssm.proxy contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is implemented as an action plugin (plugins/action/proxy_settings.py); this file documents it.
+
+DOCUMENTATION = r"""
+---
+module: proxy_settings
+short_description: Apply the SSM Agent's, WinINet's and WinHTTP's proxy settings together, in one write
+version_added: 0.2.0
+description:
+  - Does what M(ssm.proxy.ssm_agent_proxy), M(ssm.proxy.wininet_proxy) and M(ssm.proxy.winhttp_proxy) do, in the
+    documented order, with the same options, results and diffs, for fleets where every round trip counts (about a second
+    over WinRM, several over C(amazon.aws.aws_ssm)).
+  - Each module's own logic decides over one read of the host, and every backup and value to write goes to the host in
+    one execution of a PowerShell script sent through M(ansible.windows.win_powershell).
+  - With O(snapshot), the read is the one M(ssm.proxy.ssm_agent_proxy_info) made for its RV(ssm.proxy.ssm_agent_proxy_info#module:snapshot),
+    so a change costs one execution and check mode none. Without it, the module reads the host once itself.
+  - Before anything is written, the script checks that every value to be written still holds what the read saw, and that
+    no other run has started changing the host since; otherwise nothing is written and the task fails naming the
+    values (O(on_change)).
+  - The C(ssm.proxy.agent_proxy) role uses it for its Apply step.
+options:
+  ssm_agent_proxy:
+    description:
+      - The options of M(ssm.proxy.ssm_agent_proxy) (without O(backup) and O(run), which apply to all components), validated
+        as that module validates them. Omit to leave the agent's proxy alone.
+    type: dict
+  wininet_proxy:
+    description:
+      - The options of M(ssm.proxy.wininet_proxy), without O(backup) and O(run). Omit to leave WinINet alone.
+    type: dict
+  winhttp_proxy:
+    description:
+      - The options of M(ssm.proxy.winhttp_proxy), without O(backup) and O(run). Omit to leave WinHTTP alone.
+    type: dict
+  snapshot:
+    description:
+      - "The RV(ssm.proxy.ssm_agent_proxy_info#module:snapshot) of a M(ssm.proxy.ssm_agent_proxy_info) task run with
+        C(desired) on the same host in the same C(ansible-playbook) process: its read is used instead of a new one."
+      - The read is kept on the controller only, readable by the controller's user, until the process ends or a write
+        made it stale; when it is gone the module reads the host itself.
+    type: str
+  on_change:
+    description:
+      - What to do when a value to be written changed on the host since the read (another tool, a person, a GPO).
+      - C(fail) writes nothing and fails naming the values; the next run decides anew.
+      - C(reread) reads the host once more and decides over what it holds now, still writing only if nothing changes in between.
+      - A run that started changing the host since the read always fails the task, whatever this says.
+    type: str
+    choices: [fail, reread]
+    default: fail
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ssm.proxy.backup
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: With O(snapshot), nothing is sent to the host at all.
+  diff_mode:
+    support: full
+    details: One diff per component that changes, as each module shows it (passwords replaced by C(********)).
+  platform:
+    platforms: windows
+notes:
+  - Like M(ssm.proxy.ssm_agent_proxy), it does not restart the agent; RV(restart_required) says when C(AmazonSSMAgent) must restart.
+  - The script writes with .NET's C(RegistryKey.SetValue), in the 64-bit registry view, so a change only in letter case
+    and an empty multistring are written exactly (M(ansible.windows.win_regedit) compares text case-insensitively).
+  - When Windows refuses one of the writes, those before it stay written; with O(backup) they are saved first, and
+    M(ssm.proxy.rollback) with the run's C(run_id) puts them back.
+seealso:
+  - module: ssm.proxy.ssm_agent_proxy_info
+  - module: ssm.proxy.ssm_agent_proxy
+  - module: ssm.proxy.wininet_proxy
+  - module: ssm.proxy.winhttp_proxy
+  - module: ssm.proxy.rollback
+author:
+  - ssm.proxy maintainers (@ssm-proxy)
+"""
+
+EXAMPLES = r"""
+- name: Read the host once and learn what would change
+  ssm.proxy.ssm_agent_proxy_info:
+    desired:
+      ssm_agent_proxy: &agent
+        proxy: http://proxy.example.com:3128
+        no_proxy: [.corp.example.com, 10.0.0.0/8]
+      winhttp_proxy: &winhttp
+        proxy: proxy.example.com:3128
+        bypass: [169.254.169.254, "*.corp.example.com", "10.*"]
+  register: plan
+
+- name: Write what differs, in one execution, over that read
+  ssm.proxy.proxy_settings:
+    ssm_agent_proxy: *agent
+    winhttp_proxy: *winhttp
+    snapshot: "{{ plan.snapshot }}"
+    backup: true
+  register: applied
+  when: not plan.compliant
+
+- name: Restart the agent when its own settings changed
+  ansible.windows.win_service:
+    name: AmazonSSMAgent
+    state: restarted
+  when: applied is changed and applied.restart_required
+"""
+
+RETURN = r"""
+results:
+  description:
+    - Per component given, what its module returns (RV(ssm.proxy.ssm_agent_proxy#module:before),
+      RV(ssm.proxy.ssm_agent_proxy#module:after), C(changed), RV(ssm.proxy.ssm_agent_proxy#module:backup), ...), without its diff and warnings,
+      which are the task's.
+  returned: success
+  type: dict
+  sample:
+    ssm_agent_proxy:
+      changed: true
+      restart_required: true
+      before: {http_proxy: null, https_proxy: null, no_proxy: null}
+      after:
+        http_proxy: http://proxy.example.com:3128
+        https_proxy: http://proxy.example.com:3128
+        no_proxy: .corp.example.com,10.0.0.0/8,169.254.169.254,fd00:ec2::254
+restart_required:
+  description: Whether the agent's C(Environment) value changed, so C(AmazonSSMAgent) must restart to use it.
+  returned: success
+  type: bool
+  sample: true
+backup:
+  description:
+    - Where the previous values were saved (one value per component, C(<component>@<run id>)), and whether this task saved any.
+  returned: when O(backup=true)
+  type: dict
+  sample:
+    key: HKLM:\SOFTWARE\ssm.proxy\Backup
+    names: [ssm_agent_proxy@20261201T094512.123456Z-42, winhttp_proxy@20261201T094512.123456Z-42]
+    saved: true
+reused_read:
+  description: Whether the decisions were made over the O(snapshot) read (false when the module read the host itself).
+  returned: success
+  type: bool
+  sample: true
+executions:
+  description: How many module executions the task cost on the host (0 in check mode over a snapshot).
+  returned: success
+  type: int
+  sample: 1
+"""

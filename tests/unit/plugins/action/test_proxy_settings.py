@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ssm.proxy.proxy_settings: the settings modules over the plan's read, written in one execution."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import stat
+
+import pytest
+
+from ansible import constants as C
+from ansible.errors import AnsibleActionFail
+from ansible_collections.ssm.proxy.plugins.action import proxy_settings, ssm_agent_proxy_info
+from ansible_collections.ssm.proxy.plugins.action.ssm_agent_proxy_info import MACHINE_CONNECTIONS_KEY, SERVICE_KEY
+from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import BACKUP_KEY
+
+from .conftest import FakeRegistry
+from .test_ssm_agent_proxy_info import host
+
+PROXY = "http://svc:Top-Secret@proxy.corp:3128"
+AGENT = {"proxy": PROXY, "no_proxy": [".corp.example.com"]}
+WINHTTP = {"proxy": {"http": "proxy.corp:3128", "https": "proxy.corp:3128"}, "bypass": ["*.corp.example.com"]}
+WININET = {"proxy": {"http": "proxy.corp:3128", "https": "proxy.corp:3128"}, "bypass": ["*.corp.example.com"], "scope": "local_system"}
+RUN = {"id": "20261201T000000-1", "owner": "tests", "started": "2026-12-01T00:00:00Z"}
+TASK_VARS = {"inventory_hostname": "web1"}
+
+
+def plan(make_action, registry: FakeRegistry, check_mode: bool = False) -> dict:
+    desired = {"ssm_agent_proxy": AGENT, "wininet_proxy": WININET, "winhttp_proxy": WINHTTP}
+    return make_action(ssm_agent_proxy_info.ActionModule, registry, {"desired": desired}, check_mode=check_mode).run(task_vars=TASK_VARS)
+
+
+def apply(make_action, registry: FakeRegistry, check_mode: bool = False, **args) -> dict:
+    options = {"ssm_agent_proxy": AGENT, "wininet_proxy": WININET, "winhttp_proxy": WINHTTP, "backup": True, "run": RUN, **args}
+    return make_action(proxy_settings.ActionModule, registry, options, check_mode=check_mode, diff=True).run(task_vars=TASK_VARS)
+
+
+def snapshot_file(token: str) -> pathlib.Path:
+    return pathlib.Path(C.DEFAULT_LOCAL_TMP) / "ssm.proxy-reads" / f"{token}.json"
+
+
+def test_over_the_plan_read_everything_is_one_execution(make_action) -> None:
+    registry = host()
+    planned = plan(make_action, registry)
+    assert not planned["compliant"] and len(registry.calls) == 1
+    kept = snapshot_file(planned["snapshot"])
+    # The read stays on the controller, for its user only, and the token is all the result holds.
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(kept.parent.stat().st_mode) == 0o700
+    assert PROXY not in json.dumps(planned)
+
+    result = apply(make_action, registry, snapshot=planned["snapshot"])
+    assert [call["module"] for call in registry.calls[1:]] == ["ansible.windows.win_powershell"]
+    assert "# ssm.proxy script: write_values" in registry.calls[1]["args"]["script"] and registry.calls[1]["no_log"]
+    assert result["changed"] and result["restart_required"] and result["reused_read"] and result["executions"] == 1
+    assert set(result["results"]) == {"ssm_agent_proxy", "wininet_proxy", "winhttp_proxy"}
+    assert [diff["before_header"] for diff in result["diff"]][0].endswith("AmazonSSMAgent\\Environment") and len(result["diff"]) == 3
+    assert "Top-Secret" not in json.dumps(result)
+    assert any("Top-Secret" in line for line in registry.keys[SERVICE_KEY.lower()]["Environment"][1])
+    # Backups first, one per component and run; the read is forgotten once the host changed.
+    assert sorted(registry.keys[BACKUP_KEY.lower()]) == [f"{name}@{RUN['id']}" for name in ("ssm_agent_proxy", "winhttp_proxy", "wininet_proxy")]
+    assert not kept.exists()
+    # Nothing left to do: a fresh plan says so.
+    assert plan(make_action, registry)["compliance"] == {"ssm_agent_proxy": True, "wininet_proxy": True, "winhttp_proxy": True}
+
+
+def test_check_mode_over_the_plan_read_sends_nothing(make_action) -> None:
+    registry = host()
+    before = registry.snapshot()
+    planned = plan(make_action, registry, check_mode=True)
+    result = apply(make_action, registry, check_mode=True, snapshot=planned["snapshot"])
+    assert len(registry.calls) == 1 and registry.snapshot() == before
+    assert result["changed"] and result["executions"] == 0 and len(result["diff"]) == 3
+    # The same diffs as the run that writes.
+    written = apply(make_action, registry, snapshot=planned["snapshot"])
+    assert written["diff"] == result["diff"]
+
+
+def test_without_a_snapshot_it_reads_once_itself(make_action) -> None:
+    registry = host()
+    result = apply(make_action, registry)
+    assert [call["args"]["script"].splitlines()[1] for call in registry.calls] == ["# ssm.proxy script: read_state", "# ssm.proxy script: write_values"]
+    assert result["reused_read"] is False and result["executions"] == 2
+    # A token whose read is gone (another ansible-playbook process) is read again, not trusted.
+    registry.calls.clear()
+    assert apply(make_action, registry, snapshot="0" * 32)["executions"] == 1  # nothing left to write: the read only
+
+
+def test_a_value_changed_since_the_read_is_not_overwritten(make_action) -> None:
+    registry = host()
+    planned = plan(make_action, registry)
+    registry.keys[SERVICE_KEY.lower()]["Environment"] = ("REG_MULTI_SZ", ["AWS_REGION=eu-west-1"])  # written by someone else meanwhile
+    before = registry.snapshot()
+    with pytest.raises(AnsibleActionFail) as failure:
+        apply(make_action, registry, snapshot=planned["snapshot"])
+    message = str(failure.value)
+    assert f"{SERVICE_KEY}\\Environment changed since the host was read" in message and "nothing was changed" in message
+    assert "on_change=reread" in message and "AWS_REGION" not in message
+    assert registry.snapshot() == before
+    # Asked to, it reads again and keeps the new line.
+    result = apply(make_action, registry, snapshot=planned["snapshot"], on_change="reread")
+    assert result["changed"] and result["reused_read"] is False
+    assert registry.keys[SERVICE_KEY.lower()]["Environment"][1][0] == "AWS_REGION=eu-west-1"
+
+
+def test_a_run_that_started_since_the_read_always_stops_it(make_action) -> None:
+    registry = host()
+    planned = plan(make_action, registry)
+    other = json.dumps({"format": 2, "values": [], "run": {"id": "other", "owner": "AWX job 7", "started": "2026-12-01T00:00:01Z", "wants": ""}})
+    registry.keys[BACKUP_KEY.lower()] = {"winhttp_proxy@other": ("REG_SZ", other)}
+    for on_change in ("fail", "reread"):
+        with pytest.raises(AnsibleActionFail, match=r"winhttp_proxy@other marks another run .* Another run is changing this host"):
+            apply(make_action, registry, snapshot=planned["snapshot"], on_change=on_change)
+    assert registry.keys[SERVICE_KEY.lower()].get("Environment") is None
+
+
+def test_a_refused_write_names_what_went_through(make_action) -> None:
+    registry = host()
+    registry.denied.add((MACHINE_CONNECTIONS_KEY.lower(), "WinHttpSettings"))
+    planned = plan(make_action, registry)
+    with pytest.raises(AnsibleActionFail) as failure:
+        apply(make_action, registry, snapshot=planned["snapshot"])
+    message = str(failure.value)
+    assert f"Windows refused to write {MACHINE_CONNECTIONS_KEY}\\WinHttpSettings: Access to the registry key is denied." in message
+    assert "Written before it: ssm_agent_proxy, wininet_proxy (in part)." in message and "ssm.proxy.rollback" in message
+    assert "Top-Secret" not in message
+    assert f"winhttp_proxy@{RUN['id']}" in registry.keys[BACKUP_KEY.lower()]  # saved before the refused write
+
+
+def test_a_snapshot_of_another_host_and_bad_options_are_refused(make_action) -> None:
+    registry = host()
+    planned = plan(make_action, registry)
+    action = make_action(proxy_settings.ActionModule, registry, {"winhttp_proxy": WINHTTP, "snapshot": planned["snapshot"]})
+    with pytest.raises(AnsibleActionFail, match="returned for host 'web1', not 'web2'"):
+        action.run(task_vars={"inventory_hostname": "web2"})
+    with pytest.raises(AnsibleActionFail, match="^wininet_proxy: "):
+        apply(make_action, registry, wininet_proxy={"proxy": "x", "bogus": 1})
+    with pytest.raises(AnsibleActionFail, match="at least one of"):
+        make_action(proxy_settings.ActionModule, registry, {}).run(task_vars=TASK_VARS)
+    assert len(registry.calls) == 1
+
+
+def test_the_kept_read_holds_no_saved_values(make_action) -> None:
+    registry = host()
+    saved = json.dumps({"format": 2, "values": [{"path": SERVICE_KEY, "name": "Environment", "exists": True, "type": "REG_MULTI_SZ",
+                                                 "data": ["https_proxy=http://u:0ld-Secret@old:3128"]}],
+                        "run": {"id": "dead", "owner": "o", "started": "2020-01-01T00:00:00Z", "wants": "w"}})
+    registry.keys[BACKUP_KEY.lower()] = {"ssm_agent_proxy@dead": ("REG_SZ", saved)}
+    planned = plan(make_action, registry)
+    text = snapshot_file(planned["snapshot"]).read_text(encoding="utf-8")
+    assert "0ld-Secret" not in text and "dead" in text
+    assert os.stat(snapshot_file(planned["snapshot"])).st_uid == os.getuid()
