@@ -610,7 +610,7 @@ def markdown_estimates(meta: dict[str, t.Any], estimates: list[dict[str, t.Any]]
     if checked:
         first = checked[0]
         lines += ["", f"Model check: {first['hosts']} hosts, forks {first['forks']}, simulated latency {first['latency_s']:g} s "
-                      f"per execution, {meta['est_cores']} cores, measured wall time against the model with the run's own "
+                      f"per execution, {meta.get('cpus') or meta['est_cores']} cores, measured wall time against the model with the run's own "
                       "executions and CPU (load: the machine's 1-minute load average at the end; above the core count "
                       "other work took cores and the measured time is inflated):", "",
                   "| playbook | phase | exec/host | controller CPU s | of it main process s | measured s | estimated s "
@@ -684,8 +684,9 @@ def plot_estimates(axes: t.Any, estimates: list[dict[str, t.Any]], meta: dict[st
     for number, (playbook, name) in enumerate(series):
         heights = [index[(playbook, phase)][name]["estimated_s"] / 60 if (playbook, phase) in index else 0 for phase in phases]
         offsets = [position + (number - (len(series) - 1) / 2) * width for position in range(len(phases))]
-        axes.bar(offsets, heights, width, label=f"{playbook}, {name}", hatch="//" if playbook == "baseline" else None,
-                 color=f"C{list(CONNECTIONS).index(name)}", alpha=0.55 if playbook == "baseline" else 0.9)
+        bars = axes.bar(offsets, heights, width, label=f"{playbook}, {name}", hatch="//" if playbook == "baseline" else None,
+                        color=f"C{list(CONNECTIONS).index(name)}", alpha=0.55 if playbook == "baseline" else 0.9)
+        axes.bar_label(bars, fmt="%.0f", fontsize=7)
     axes.set_xticks(range(len(phases)), phases)
     axes.set(ylabel="estimated minutes", title=f"Estimated run on {meta['est_hosts']} hosts ({meta['est_cores']} cores; "
                                               "ceil(N/F) x E x L + S + (C-S)/K)")
@@ -703,7 +704,7 @@ def write_reports(settings: Settings, meta: dict[str, t.Any], rows: list[dict[st
                   checked: list[dict[str, t.Any]]) -> str:
     """The JSON, the Markdown tables and the plot; returns the tables and the summary lines."""
     compared, slopes = comparisons(rows), cpu_slopes(rows)
-    checked = model_estimates(checked, meta["est_cores"])
+    checked = model_estimates(checked, meta.get("cpus") or meta["est_cores"])  # the check ran on this machine's cores
     estimates = fleet_estimates(meta, rows)
     estimate_ratio_rows = estimate_ratios(estimates)
     name = "bench" + (f"-{settings.tag}" if settings.tag else "")
@@ -733,10 +734,13 @@ def estimate_meta(settings: Settings) -> dict[str, t.Any]:
 def report_only(settings: Settings, path: pathlib.Path) -> int:
     """Rebuild the Markdown, plot and derived figures from an earlier run's JSON (``--report-only FILE``).
 
-    A JSON from before the fleet-time model gets the model's inputs from the environment (BENCH_EST_*).
+    The model's inputs are the run's, except those set in the environment (BENCH_EST_*: to recompute for another
+    controller or fleet); a JSON from before the fleet-time model takes them from the environment or the defaults.
     """
     document = json.loads(path.read_text(encoding="utf-8"))
-    meta = {**estimate_meta(settings), **document["meta"]}
+    names = {"est_hosts": "BENCH_EST_HOSTS", "est_forks": "BENCH_EST_FORKS", "est_cores": "BENCH_EST_CORES"}
+    chosen = {key: value for key, value in estimate_meta(settings).items() if os.environ.get(names.get(key, ""))}
+    meta = {**estimate_meta(settings), **document["meta"], **chosen}
     print(write_reports(settings, meta, document["runs"], document.get("model_check", [])))
     return 0
 
