@@ -425,9 +425,10 @@ def cpu_at(rows: list[dict[str, t.Any]], playbook: str, phase: str, key: str, ho
     if len(points) == 1 or points[0][0] == points[-1][0]:
         return points[-1][1] / points[-1][0] * hosts, f"{points[-1][0]} hosts x {hosts / points[-1][0]:g}"
     slope = least_squares_slope(points)
-    mean_x = sum(x for x, _ in points) / len(points)
-    mean_y = sum(y for _, y in points) / len(points)
-    return max(mean_y + slope * (hosts - mean_x), 0.0), "line through " + "/".join(str(x) for x, _ in points) + " hosts"
+    sizes = [point[0] for point in points]
+    mean_x = sum(sizes) / len(points)
+    mean_y = sum(point[1] for point in points) / len(points)
+    return max(mean_y + slope * (hosts - mean_x), 0.0), "line through " + "/".join(str(x) for x in sizes) + " hosts"
 
 
 def fleet_estimates(meta: dict[str, t.Any], rows: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
@@ -496,7 +497,7 @@ def comparisons(rows: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
         base = index.get(("baseline", phase, hosts))
         if playbook != "ssm.proxy" or base is None:
             continue
-        out.append({"hosts": hosts, "phase": phase, **{key: ratio(row[key], base[key]) for key, _ in RATIO_FIELDS}})
+        out.append({"hosts": hosts, "phase": phase, **{field[0]: ratio(row[field[0]], base[field[0]]) for field in RATIO_FIELDS}})
     return out
 
 
@@ -567,10 +568,10 @@ def markdown_runs(meta: dict[str, t.Any], rows: list[dict[str, t.Any]], compared
                      f"{row['restarts_per_host']} | {row['changed_hosts']} | {row['wall_s']} | {row['wall_ms_per_host']} | "
                      f"{row['controller_cpu_ms_per_host']} | {row['module_cpu_s']} | {'ok' if row['ok'] else 'FAILED'} |")
     lines += ["", "ssm.proxy / baseline, every figure above (same size and phase, this run; wall ms/host has the wall's ratio):", "",
-              "| hosts | phase | " + " | ".join(title for _, title in RATIO_FIELDS) + " |",
+              "| hosts | phase | " + " | ".join(field[1] for field in RATIO_FIELDS) + " |",
               "|---:|---|" + "---:|" * len(RATIO_FIELDS)]
     for item in compared:
-        lines.append(f"| {item['hosts']} | {item['phase']} | " + " | ".join(fmt(item[key]) for key, _ in RATIO_FIELDS) + " |")
+        lines.append(f"| {item['hosts']} | {item['phase']} | " + " | ".join(fmt(item[field[0]]) for field in RATIO_FIELDS) + " |")
     return lines
 
 
@@ -688,8 +689,8 @@ def plot_estimates(axes: t.Any, estimates: list[dict[str, t.Any]], meta: dict[st
                         color=f"C{list(CONNECTIONS).index(name)}", alpha=0.55 if playbook == "baseline" else 0.9)
         axes.bar_label(bars, fmt="%.0f", fontsize=7)
     axes.set_xticks(range(len(phases)), phases)
-    axes.set(ylabel="estimated minutes", title=f"Estimated run on {meta['est_hosts']} hosts ({meta['est_cores']} cores; "
-                                              "ceil(N/F) x E x L + S + (C-S)/K)")
+    title = f"Estimated run on {meta['est_hosts']} hosts ({meta['est_cores']} cores; ceil(N/F) x E x L + S + (C-S)/K)"
+    axes.set(ylabel="estimated minutes", title=title)
     axes.grid(True, axis="y", alpha=0.3)
     axes.legend(fontsize=7)
 

@@ -97,7 +97,7 @@ def test_latency_zero_costs_nothing(tmp_path: pathlib.Path) -> None:
     """Without a latency an execution is as fast as before (well under the 1 s above); the host's 0 overrides
     the environment's 5 s."""
     for state, env in ((STATE, None), (dict(STATE, latency={'seconds': 0}), '5')):
-        elapsed, result, _ = execute(tmp_path, state, env)
+        elapsed, result = execute(tmp_path, state, env)[:2]
         assert result.get('value') == 'x', result
         assert elapsed < 1.0
 
@@ -105,7 +105,7 @@ def test_latency_zero_costs_nothing(tmp_path: pathlib.Path) -> None:
 def test_bad_latency_fails_the_execution(tmp_path: pathlib.Path) -> None:
     """A malformed setting fails the module with a message naming it; the state is left as it was."""
     state = dict(STATE, latency={'seconds': 'slow'})
-    _, result, after = execute(tmp_path, state, None)
+    result, after = execute(tmp_path, state, None)[1:]
     assert result['failed'] is True
     assert 'latency.seconds' in result['msg']
     assert after == dict(state, calls=[])
