@@ -36,7 +36,7 @@ controller CPU (message encryption, boto3). Forks (BENCH_EST_FORKS, one number f
 connection, as docs/scale.md recommends starting scheduled runs): 4 per core over WinRM/PSRP, 12 per core over
 aws_ssm.
 
-Model check: the same invocation runs the baseline (first and no-change) and ssm.proxy (no-change) once more on
+Model check: the same invocation runs both playbooks (first and no-change runs) once more on
 BENCH_MODEL_HOSTS (10) hosts with BENCH_MODEL_FORKS (5) forks and a simulated latency of BENCH_MODEL_LATENCY
 (2.0) seconds per execution (``SIM_LATENCY_SECONDS``, tests/sim/README.md), and reports the measured wall time
 beside T computed from that run's own E, C and S. The latency counts from the module process's start, so it must
@@ -89,7 +89,7 @@ PHASES = ("first", "no-change", "check")
 # docs/scale.md recommends to start scheduled runs with.
 CONNECTIONS = {"WinRM/PSRP": {"latency_s": 1.0, "forks_per_core": 4}, "aws_ssm": {"latency_s": 4.0, "forks_per_core": 12}}
 # The model check's runs: (playbook, phase), on one fleet per playbook in this order.
-MODEL_RUNS = (("baseline", "first"), ("baseline", "no-change"), ("ssm.proxy", "no-change"))
+MODEL_RUNS = (("baseline", "first"), ("baseline", "no-change"), ("ssm.proxy", "first"), ("ssm.proxy", "no-change"))
 LATENCY_ENV = "SIM_LATENCY_SECONDS"
 
 
