@@ -304,15 +304,16 @@ def execution_latency(data: t.Mapping[str, t.Any], environ: t.Mapping[str, str])
     return seconds
 
 
-def process_started() -> float:
-    """When this module process started, on CLOCK_BOOTTIME (``/proc/self/stat`` field 22, starttime in
-    clock ticks since boot): the latency counts from there, so interpreter start-up is part of it; now when
-    /proc cannot tell."""
+def process_age() -> float:
+    """Seconds since this module process started (``/proc/self/stat`` field 22, starttime in clock ticks since
+    boot, against CLOCK_BOOTTIME): the latency counts from there, so interpreter start-up is part of it; 0 where
+    /proc cannot tell (the latency then counts from now)."""
     try:
         with open('/proc/self/stat', encoding='ascii') as handle:
-            return int(handle.read().rsplit(')', 1)[1].split()[19]) / os.sysconf('SC_CLK_TCK')
-    except (OSError, ValueError, IndexError):
-        return time.clock_gettime(time.CLOCK_BOOTTIME)
+            started = int(handle.read().rsplit(')', 1)[1].split()[19]) / os.sysconf('SC_CLK_TCK')
+        return max(time.clock_gettime(time.CLOCK_BOOTTIME) - started, 0.0)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
 
 
 def hold_for_latency(data: t.Mapping[str, t.Any]) -> None:
@@ -323,8 +324,8 @@ def hold_for_latency(data: t.Mapping[str, t.Any]) -> None:
     except ValueError as exc:
         _exit_failed(str(exc))
     if seconds > 0:
-        deadline = process_started() + seconds
-        atexit.register(lambda: time.sleep(max(0.0, deadline - time.clock_gettime(time.CLOCK_BOOTTIME))))
+        deadline = time.monotonic() + seconds - process_age()
+        atexit.register(lambda: time.sleep(max(0.0, deadline - time.monotonic())))
 
 
 # --- The module harness ------------------------------------------------------------------------------------
