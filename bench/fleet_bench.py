@@ -41,7 +41,7 @@ BENCH_MODEL_HOSTS (10) hosts with BENCH_MODEL_FORKS (5) forks and a simulated la
 (2.0) seconds per execution (``SIM_LATENCY_SECONDS``, tests/sim/README.md), and reports the measured wall time
 beside T computed from that run's own E, C and S. The latency counts from the module process's start, so it must
 exceed what the simulated modules themselves take at F forks on K cores (F / K x ~0.4 s), else their CPU, which a
-real fleet spends on Windows, shows in the wall time. BENCH_MODEL_HOSTS=0 skips the check.
+real fleet spends on Windows, shows in the wall time. It adds about 3 minutes; BENCH_MODEL_HOSTS=0 skips it.
 """
 
 from __future__ import annotations
