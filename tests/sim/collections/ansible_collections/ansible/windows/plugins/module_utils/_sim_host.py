@@ -10,17 +10,21 @@
   ``SIM_UPSTREAM_COLLECTIONS``), so that an argument Windows would reject is rejected here too.
 - The ``calls`` record: one entry per module execution, secrets redacted, so benchmarks can count
   round trips and tests can check what was sent.
+- An optional per-execution latency (``latency.seconds`` in the state, or ``SIM_LATENCY_SECONDS``): a round
+  trip to Windows takes about a second over WinRM and several over aws_ssm, a simulated one milliseconds.
 """
 
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
 import fcntl
 import json
 import os
 import sys
 import tempfile
+import time
 import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
@@ -36,6 +40,7 @@ except ImportError:  # pragma: no cover - ansible-core requires PyYAML; the mess
 REDACTED = '********'
 STATE_ENV = 'SIM_STATE'
 UPSTREAM_ENV = 'SIM_UPSTREAM_COLLECTIONS'
+LATENCY_ENV = 'SIM_LATENCY_SECONDS'
 
 # Ansible.Basic's types -> AnsibleModule's. `path` is Windows path text that Linux must not expand
 # (`~`, `$VAR`); `sid` is an account name or SID string.
@@ -270,6 +275,59 @@ def _write_atomically(path: str, data: dict[str, t.Any]) -> None:
         raise
 
 
+# --- Per-execution latency ---------------------------------------------------------------------------------
+
+def execution_latency(data: t.Mapping[str, t.Any], environ: t.Mapping[str, str]) -> float:
+    """Seconds one execution on this host lasts at least: the state's ``latency.seconds``, else
+    ``SIM_LATENCY_SECONDS`` of the runner's environment (one setting for a whole fleet), else 0.
+
+    A real module execution is a round trip (WinRM/PSRP: about a second; aws_ssm: an S3 upload and a session
+    per command, several seconds); a simulated one costs milliseconds, so without this the retries, the role's
+    verify loop and forks cannot be timed. Raises ValueError naming the setting when it is not a number >= 0.
+    """
+    if 'latency' in data:
+        section = data['latency']
+        seconds = section.get('seconds') if isinstance(section, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 3600:
+            raise ValueError(f'latency.seconds must be a number of seconds from 0 to 3600, not {seconds!r} '
+                             '(the state\'s latency section is {"seconds": <number>})')
+        return float(seconds)
+    text = environ.get(LATENCY_ENV, '').strip()
+    if not text:
+        return 0.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f'{LATENCY_ENV}={text!r} must be a number of seconds from 0 to 3600')
+    return seconds
+
+
+def process_age() -> float:
+    """Seconds since this module process started (``/proc/self/stat`` field 22, starttime in clock ticks since
+    boot, against CLOCK_BOOTTIME): the latency counts from there, so interpreter start-up is part of it; 0 where
+    /proc cannot tell (the latency then counts from now)."""
+    try:
+        with open('/proc/self/stat', encoding='ascii') as handle:
+            started = int(handle.read().rsplit(')', 1)[1].split()[19]) / os.sysconf('SC_CLK_TCK')
+        return max(time.clock_gettime(time.CLOCK_BOOTTIME) - started, 0.0)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+
+
+def hold_for_latency(data: t.Mapping[str, t.Any]) -> None:
+    """Make this execution last at least its latency: the process sleeps out the rest when it exits
+    (atexit: after exit_json/fail_json, whichever way the module ends). Latency 0 registers nothing."""
+    try:
+        seconds = execution_latency(data, os.environ)
+    except ValueError as exc:
+        _exit_failed(str(exc))
+    if seconds > 0:
+        deadline = time.monotonic() + seconds - process_age()
+        atexit.register(lambda: time.sleep(max(0.0, deadline - time.monotonic())))
+
+
 # --- The module harness ------------------------------------------------------------------------------------
 
 def run_module(module_name: str, handler: Handler, value_args: t.Sequence[str] = (),
@@ -291,6 +349,7 @@ def run_module(module_name: str, handler: Handler, value_args: t.Sequence[str] =
     path = state_path_from_environment()
     args = {key: value for key, value in raw.items() if not key.startswith('_ansible_')}
     with locked_state(path) as state:
+        hold_for_latency(state.data)
         recorded = redact_args(args, spec, value_args, bool(raw.get('_ansible_no_log')))
         state.record_call(module_name, record_args(recorded) if record_args else recorded, bool(raw.get('_ansible_check_mode')))
         # The agent writes its startup block a while after the service reports running (agent.start_delay_executions).
