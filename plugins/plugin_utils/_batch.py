@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from ._backup import BACKUP_KEY, COLLECTION_KEY
 from ._host import (
-    ADMINISTRATORS_SID, DEFAULT_TAIL_BYTES, SYSTEM_SID, Change, HostError, HostState, ModuleHost, ObjectAcl, Principal, RegistryKey,
+    ADMINISTRATORS_SID, DEFAULT_TAIL_BYTES, REGEDIT_TYPES, SYSTEM_SID, Change, HostError, HostState, ModuleHost, ObjectAcl, Principal, RegistryKey,
     RegistryValue, SnapshotHost,
 )
 
@@ -70,13 +70,21 @@ class BatchHost:
         return changed
 
     def expectations(self) -> list[tuple[str, str, RegistryValue | None]]:
-        """Each value the changes touch, as the snapshot holds it: what write_values.ps1 must still find."""
+        """Each value the changes touch, as the snapshot holds it: what write_values.ps1 must still find.
+
+        A value of a kind .NET's RegistryKey does not know (REG_LINK, REG_RESOURCE_LIST, ...) is refused here:
+        the script could never see it as unchanged, and nothing should be written over data nobody can read back.
+        """
         seen: dict[tuple[str, str], tuple[str, str, RegistryValue | None]] = {}
         for change in self.changes:
             marker = (change.path.lower(), change.name.lower())
             if marker not in seen:
                 key = self._state.keys.get(change.path.lower())
-                seen[marker] = (change.path, change.name, None if key is None else key.get(change.name))
+                current = None if key is None else key.get(change.name)
+                if current is not None and current.type not in REGEDIT_TYPES:
+                    raise HostError(f"{change.path}\\{change.name} is {current.type}, which the collection does not overwrite; "
+                                    "nothing was changed. Inspect the value and remove or fix it by hand")
+                seen[marker] = (change.path, change.name, current)
         return list(seen.values())
 
     def known_runs(self) -> list[str]:

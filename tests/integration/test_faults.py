@@ -66,13 +66,13 @@ def without_log(state: dict[str, t.Any]) -> dict[str, t.Any]:
 CASES: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], list[str], str]] = {
     "denied_agent": (
         host("server2019", {"registry_write_denied": [f"{SERVICE_KEY}\\Environment"]}), {},
-        ["Apply | the agent's own proxy", f"Windows refused to write {SERVICE_KEY}\\Environment",
-         "Access to the registry key 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent' is denied.",
+        # RegSetValueEx refused: .NET's SetValue throws the generic UnauthorizedAccessException (Win32Error(ret, null)).
+        ["Apply | the agent's own proxy", f"Windows refused to write {SERVICE_KEY}\\Environment: Attempted to perform an unauthorized operation.",
          # Nothing of the agent's was written: its value is put back without a restart.
          "Restored the previous values of ssm_agent_proxy; the agent keeps running with its unchanged settings."], "old"),
     "denied_wininet_half_way": (
         host("server2022", {"registry_write_denied": [f"{WININET_KEY}\\ProxyServer"]}), {},
-        ["Apply | the agent's own proxy, LocalSystem's WinINet", f"Windows refused to write {WININET_KEY}\\ProxyServer", "is denied.",
+        ["Apply | the agent's own proxy, LocalSystem's WinINet", f"Windows refused to write {WININET_KEY}\\ProxyServer", "unauthorized operation",
          "Written before it: ssm_agent_proxy, wininet_proxy (in part).",
          "Restored the previous values of ssm_agent_proxy, wininet_proxy and the agent runs with them again."], "old"),
     "denied_winhttp_wow64": (

@@ -168,7 +168,9 @@ def test_overlapping_faults_of_real_hosts(sim_fleet) -> None:
 
     # A key whose ACL refuses writes: every win_regedit call on it fails; the message names the value, never data.
     message = message_of_key_denied = failure_message(result.stdout, "key_denied")
-    assert f"Windows refused to write {SERVICE_KEY}\\Environment: Requested registry access is not allowed." in message, message
+    # CreateSubKey opens the existing key for writing; RegCreateKeyEx is refused (UnauthorizedAccessException naming the key).
+    assert (f"Windows refused to write {SERVICE_KEY}\\Environment: Access to the registry key "
+            "'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent' is denied.") in message, message
     assert environment(fleet, "key_denied") is None
 
     # The agent logs its start two executions after the service runs: verify waits for that block.

@@ -135,7 +135,7 @@ def test_a_refused_write_stops_the_rest_and_says_which(sim_twins: types.ModuleTy
     assert failure.value.result['applied'] == [True]
     assert failure.value.result['error'] == {
         'index': 1, 'path': SERVICE_KEY, 'name': 'Environment',
-        'message': "Access to the registry key 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent' is denied."}
+        'message': 'Attempted to perform an unauthorized operation.'}
     assert 'ssm_agent_proxy@r' in state.data['registry'][BACKUP_KEY]
     assert state.data['registry'][SERVICE_KEY]['Environment'] == STATE['registry'][SERVICE_KEY]['Environment']
     assert KEY not in state.data['registry']
@@ -146,7 +146,26 @@ def test_a_key_that_refuses_writing_fails_the_first_change(sim_twins: types.Modu
     with pytest.raises(sim_twins.ScriptFailed) as failure:
         write(sim_twins, state, Changes=[{'path': SERVICE_KEY, 'name': 'Environment', 'exists': False}])
     assert failure.value.changed is False
-    assert failure.value.result['error']['message'] == 'Requested registry access is not allowed.'
+    assert failure.value.result['error']['message'] == 'Requested registry access is not allowed.'  # OpenSubKey(name, $true)
+    with pytest.raises(sim_twins.ScriptFailed) as failure:
+        write(sim_twins, state, Changes=[{'path': SERVICE_KEY, 'name': 'Environment', 'exists': True, 'type': 'REG_MULTI_SZ', 'value': []}])
+    assert failure.value.result['error']['message'] == (  # CreateSubKey: RegCreateKeyEx refused
+        "Access to the registry key 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent' is denied.")
+
+
+def test_a_refused_removal_is_not_reported_as_done(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    """DeleteValue(name, false) ignores RegDeleteValue's errors: the script looks again and fails."""
+    state = _state(sim_host, STATE, faults={'registry_write_denied': [SERVICE_KEY + '\\Environment']})
+    with pytest.raises(sim_twins.ScriptFailed) as failure:
+        write(sim_twins, state, Changes=[{'path': SERVICE_KEY, 'name': 'Environment', 'exists': False}])
+    assert failure.value.result['error']['message'] == 'Windows did not remove the value (RegDeleteValue was refused).'
+    assert 'Environment' in state.data['registry'][SERVICE_KEY]
+
+
+def test_a_bad_path_in_a_change_is_a_reported_failure(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:
+    with pytest.raises(sim_twins.ScriptFailed) as failure:
+        write(sim_twins, _state(sim_host, STATE), Changes=[{'path': 'SOFTWARE\\Sim', 'name': 'V', 'exists': False}])
+    assert failure.value.result['error']['message'] == "'SOFTWARE\\Sim' is not a registry key path such as HKLM:\\SOFTWARE\\ssm.proxy."
 
 
 def test_removals_and_an_emptied_key(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:

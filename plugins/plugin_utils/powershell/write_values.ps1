@@ -103,6 +103,13 @@ Function Get-ValueState {
     }
 }
 
+Function Test-SameText {
+    # Ordinal: -ceq compares with the invariant culture, which ignores some characters (NUL, soft hyphen).
+    param ([string]$Left, [string]$Right)
+
+    [string]::Equals($Left, $Right, [System.StringComparison]::Ordinal)
+}
+
 Function Test-SameValue {
     # Exact comparison, letter case included: "unchanged since the read" means the same bytes.
     param ([hashtable]$Current, $Wanted)
@@ -110,7 +117,7 @@ Function Test-SameValue {
     if (-not $Wanted.exists) {
         return -not $Current.exists
     }
-    if (-not $Current.exists -or $Current.type -cne $Wanted.type) {
+    if (-not $Current.exists -or -not (Test-SameText $Current.type $Wanted.type)) {
         return $false
     }
     if ($Wanted.type -eq 'REG_MULTI_SZ') {
@@ -120,16 +127,17 @@ Function Test-SameValue {
             return $false
         }
         for ($i = 0; $i -lt $old.Count; $i++) {
-            if ([string]$old[$i] -cne [string]$new[$i]) {
+            if (-not (Test-SameText $old[$i] $new[$i])) {
                 return $false
             }
         }
         return $true
     }
-    if ($Wanted.type -in @('REG_DWORD', 'REG_QWORD')) {
+    if ($Wanted.type -in @('REG_DWORD', 'REG_QWORD') -and $Current.value -isnot [string]) {
         return [long]$Current.value -eq [long]$Wanted.value
     }
-    [string]$Current.value -ceq [string]$Wanted.value
+    # A DWORD/QWORD stored with more bytes than its kind reads as bytes (hex), as read_state.ps1 reports it.
+    Test-SameText $Current.value $Wanted.value
 }
 
 Function ConvertTo-RegistryData {
@@ -185,7 +193,12 @@ Function Set-Change {
             if ($key.GetValueNames() -notcontains [string]$Change.name) {
                 return $false
             }
+            # DeleteValue(name, $false) ignores every error of RegDeleteValue, not only "not found"
+            # (RegistryKey.DeleteValue, .NET Framework reference source): look again.
             $key.DeleteValue([string]$Change.name, $false)
+            if ($key.GetValueNames() -contains [string]$Change.name) {
+                throw "Windows did not remove the value (RegDeleteValue was refused)."
+            }
             return $true
         }
         finally {
@@ -224,7 +237,7 @@ Function Remove-EmptyKey {
 
 Function Get-Reason {
     # PowerShell wraps .NET's exception ('Exception calling "SetValue" with "3" argument(s): ...'): keep what
-    # Windows said. The registry API's messages name the key, never the data.
+    # Windows said. The registry API's messages name the key at most, never the data.
     param ($ErrorRecord)
 
     $exception = $ErrorRecord.Exception
@@ -239,12 +252,13 @@ $conflicts = New-Object -TypeName 'System.Collections.Generic.List[object]'
 foreach ($wanted in $Expect) {
     try {
         $current = Get-ValueState -Path $wanted.path -Name $wanted.name
+        $same = Test-SameValue -Current $current -Wanted $wanted
     }
     catch {
         $conflicts.Add(@{ path = [string]$wanted.path; name = [string]$wanted.name; reason = 'unreadable'; message = Get-Reason $_ })
         continue
     }
-    if (-not (Test-SameValue -Current $current -Wanted $wanted)) {
+    if (-not $same) {
         $conflicts.Add(@{ path = [string]$wanted.path; name = [string]$wanted.name; reason = 'changed'; message = '' })
     }
 }
@@ -294,7 +308,7 @@ try {
     }
 }
 catch {
-    $failed = if ($index -lt $Changes.Count) { $Changes[$index] } else { @{ path = ''; name = '' } }
+    $failed = if ($index -lt $Changes.Count) { $Changes[$index] } else { @{ path = [string]$path; name = '' } }
     $Ansible.Failed = $true
     $Ansible.Result = @{
         language_mode = 'FullLanguage'

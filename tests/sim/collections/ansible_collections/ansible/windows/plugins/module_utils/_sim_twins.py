@@ -854,14 +854,17 @@ def _session_lost(state: t.Any) -> bool:
 
 # --- write_values ------------------------------------------------------------------------------------------
 
-# .NET Framework's messages (referencesource, Microsoft.Win32.RegistryKey): OpenSubKey(name, true) and
-# CreateSubKey on a key whose ACL refuses writing throw SecurityException "Requested registry access is not
-# allowed." (ThrowHelper Security_RegistryPermission); SetValue/DeleteValue refused by RegSetValueEx/
-# RegDeleteValue (ERROR_ACCESS_DENIED) throw UnauthorizedAccessException "Access to the registry key '<key>' is
-# denied." (Win32Error -> UnauthorizedAccess_RegistryKeyGeneric_Key). The same fault lists as win_regedit's
-# stand-in: the same Windows refusal whichever code path meets it.
+# .NET Framework's messages (reference source, Microsoft.Win32.RegistryKey): OpenSubKey(name, true) on a key whose
+# ACL refuses writing throws SecurityException "Requested registry access is not allowed." (Security_RegistryPermission);
+# CreateSubKey on such an existing key swallows that and fails in RegCreateKeyEx: UnauthorizedAccessException "Access
+# to the registry key '<key>' is denied." (Win32Error with the key's name); SetValue refused by RegSetValueEx calls
+# Win32Error(ret, null): the generic "Attempted to perform an unauthorized operation."; DeleteValue(name, false)
+# ignores RegDeleteValue's errors, so the script looks again. The fault lists are win_regedit's stand-in's: the
+# same Windows refusal whichever code path meets it.
 KEY_WRITE_DENIED = 'Requested registry access is not allowed.'
-VALUE_WRITE_DENIED = "Access to the registry key '{key}' is denied."
+KEY_CREATE_DENIED = "Access to the registry key '{key}' is denied."
+VALUE_WRITE_DENIED = 'Attempted to perform an unauthorized operation.'
+VALUE_NOT_REMOVED = 'Windows did not remove the value (RegDeleteValue was refused).'
 
 
 class ScriptFailed(Exception):
@@ -920,7 +923,7 @@ class _WriteRefused(Exception):
 
 
 def _same_value(current: t.Mapping[str, t.Any], wanted: t.Mapping[str, t.Any]) -> bool:
-    """Test-SameValue: exact, letter case included (-ceq), integers as numbers."""
+    """Test-SameValue: exact and ordinal ([string]::Equals(..., Ordinal)), integers as numbers."""
     if not wanted.get('exists'):
         return not current['exists']
     if not current['exists'] or current['type'] != ps_string(wanted.get('type')):
@@ -969,14 +972,14 @@ def _apply_change(state: t.Any, change: t.Mapping[str, t.Any]) -> bool:
     if change.get('exists'):
         reg_type, data = _native_data(change)
         if key_denied and registry.key_exists(path):
-            raise _WriteRefused(KEY_WRITE_DENIED)
+            raise _WriteRefused(KEY_CREATE_DENIED.format(key=_sim_registry.print_path(hive, parts)))
         if not registry.key_exists(path):
             try:
                 registry.create_key(path)
             except _sim_registry.RegistryError as error:
                 raise _WriteRefused(str(error)) from None
         if value_denied:
-            raise _WriteRefused(VALUE_WRITE_DENIED.format(key=_sim_registry.print_path(hive, parts)))
+            raise _WriteRefused(VALUE_WRITE_DENIED)
         registry.set_value(path, name, reg_type, data)
         return True
     if not registry.key_exists(path):
@@ -986,7 +989,7 @@ def _apply_change(state: t.Any, change: t.Mapping[str, t.Any]) -> bool:
     if registry.get_value(path, name) is None:
         return False
     if value_denied:
-        raise _WriteRefused(VALUE_WRITE_DENIED.format(key=_sim_registry.print_path(hive, parts)))
+        raise _WriteRefused(VALUE_NOT_REMOVED)
     registry.delete_value(path, name)
     return True
 
@@ -1052,14 +1055,19 @@ def write_values(state: t.Any, parameters: t.Mapping[str, t.Any], check_mode: bo
         return False, {'language_mode': 'FullLanguage', 'conflicts': conflicts, 'applied': []}
     applied: list[bool] = []
     index = 0
+    removed: list[bool] = []
     try:
         for change in changes:
-            applied.append(_apply_change(state, change))
+            try:
+                applied.append(_apply_change(state, change))
+            except ScriptError as error:  # Split-RegistryPath's throw, inside the script's try
+                raise _WriteRefused(error.message) from None
             index += 1
-        removed = [_remove_if_empty(state, _registry_path(path)) for path in parameters['RemoveIfEmpty'] or []]
+        for path in parameters['RemoveIfEmpty'] or []:
+            removed.append(_remove_if_empty(state, _registry_path(path)))
     except _WriteRefused as error:
         failed = changes[index] if index < len(changes) else {}
-        raise ScriptFailed(any(applied), {
+        raise ScriptFailed(any(applied) or any(removed), {
             'language_mode': 'FullLanguage', 'conflicts': [], 'applied': applied,
             'error': {'index': index, 'path': ps_string(failed.get('path', '')), 'name': ps_string(failed.get('name', '')),
                       'message': str(error)},
