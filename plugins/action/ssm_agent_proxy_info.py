@@ -151,8 +151,9 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
                       keep_for: str | None = None) -> dict[str, t.Any]:
     """One read of the host, then the diagnosis (and, with plans, which components already match).
 
-    With ``keep_for`` (the inventory host name) the read is kept on the controller for ssm.proxy.proxy_settings,
-    and ``snapshot`` is the token that finds it: the writes after a plan then need no read of their own.
+    With ``keep_for`` (the inventory host name) and a component that does not match, the read is kept on the
+    controller for ssm.proxy.proxy_settings, and ``snapshot`` is the token that finds it: the writes after a plan
+    then need no read of their own.
     """
     state = host.read_state(KEYS, [AGENT_LOG], tail_bytes=log_tail_bytes, acl_paths=list(ACL_PATHS.values()))
     service = state.key(SERVICE_KEY)
@@ -205,10 +206,11 @@ def read_and_diagnose(host: WindowsHost, log_tail_bytes: int, plans: dict[str, t
     finding = credentials_readable_finding(state, log)
     if finding:
         result["findings"].append(finding)
-    if keep_for is not None:
-        result["snapshot"] = _snapshot.store(state, keep_for)
     if plans is not None:
         result["compliance"], warnings = compliance(state, plans)
+        # Kept only when something is to be written: a host that matches (the scheduled case) costs no file.
+        if keep_for is not None and not all(result["compliance"].values()):
+            result["snapshot"] = _snapshot.store(state, keep_for)
         # The registry may hold the wanted values while the running agent goes without them (a run stopped
         # between write and restart, a manual edit, an agent update): such a host needs one restart.
         result["restart_needed"] = bool(

@@ -131,7 +131,7 @@ snapshot:
       decide and write over it without reading the host again.
     - The read itself stays on the controller, in a file only the controller's user can read, until the C(ansible-playbook)
       process ends; the saved values inside backups are not kept. It never comes back in a result.
-  returned: when O(desired) is set
+  returned: when O(desired) is set and a component does not match (RV(compliance) holds a false)
   type: str
   sample: 5f0c3a9be1d24c7f8a6b0e2d4c1f9a37
 effective:
