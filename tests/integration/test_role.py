@@ -98,6 +98,7 @@ def test_unreachable_proxy_fails_preflight_with_nothing_changed(sim_fleet) -> No
     assert "https://ssm.eu-west-1.amazonaws.com/" in result.stdout and "Unable to connect to the remote server" in result.stdout
     assert without_collection_keys(fleet.host_state("cut")) == without_collection_keys(before)
     assert "win_regedit" not in modules(fleet, "cut")
+    assert not [call for call in fleet.calls("cut") if "write_values" in str(call["args"].get("script", ""))]
 
 
 @pytest.mark.parametrize("fault", ["without_settings", "fails"])

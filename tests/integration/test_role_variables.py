@@ -37,7 +37,9 @@ def agent_environment(fleet: SimFleet, host: str) -> list[str]:
 
 
 def touched_backup(fleet: SimFleet, host: str) -> bool:
-    return any("ssm.proxy\\backup" in str(call["args"].get("path", "")).lower() for call in fleet.calls(host))
+    """A backup written (it stays on the host without the clean-up), or a clean-up run (a second write_values)."""
+    backups = {path.lower(): values for path, values in fleet.state(host)["registry"].items()}.get("hklm:\\software\\ssm.proxy\\backup")
+    return bool(backups) or len(script_calls(fleet, host, "<script: write_values ")) != 1
 
 
 def reads_after_restart(fleet: SimFleet, host: str) -> int:
