@@ -166,7 +166,7 @@ def test_overlapping_faults_of_real_hosts(sim_fleet) -> None:
     assert "Failed to start service" in failure_message(result.stdout, "empty_environment"), output(result)
     assert environment(fleet, "empty_environment") == {"type": "REG_MULTI_SZ", "value": []}
 
-    # A key whose ACL refuses writes: every win_regedit call on it fails; the message names the value, never data.
+    # A key whose ACL refuses writes: the role's one write (write_values.ps1) fails on it; the message names the value, never data.
     message = message_of_key_denied = failure_message(result.stdout, "key_denied")
     # CreateSubKey opens the existing key for writing; RegCreateKeyEx is refused (UnauthorizedAccessException naming the key).
     assert (f"Windows refused to write {SERVICE_KEY}\\Environment: Access to the registry key "
