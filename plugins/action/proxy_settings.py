@@ -18,7 +18,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ..plugin_utils import _snapshot
-from ..plugin_utils._action import BACKUP_OPTION, RUN_OPTION
+from ..plugin_utils._action import BACKUP_OPTION, RUN_OPTION, failures_as_results
 from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, BackupHost, RunInfo
 from ..plugin_utils._batch import BatchHost
 from ..plugin_utils._blobs import BlobError
@@ -99,6 +99,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = True
 
+    @failures_as_results
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
         self._supports_async = False

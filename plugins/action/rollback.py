@@ -24,23 +24,25 @@ COMPONENTS = ("ssm_agent_proxy", "wininet_proxy", "winhttp_proxy")
 ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "state": {"type": "str", "choices": ["restored", "discarded"], "default": "restored"},
     "components": {"type": "list", "elements": "str", "choices": list(COMPONENTS), "default": list(COMPONENTS)},
-    "run_id": {"type": "str"},
+    # A single id (a str) is a list of one: Ansible's list type splits a str at commas, which run ids never hold.
+    "run_id": {"type": "list", "elements": "str"},
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """Restore (or only forget) the backups of these components, of one run or of all."""
+    """Restore (or only forget) the backups of these components, of some runs or of all (``run_ids`` empty)."""
 
     restore: bool
     components: tuple[str, ...]
-    run_id: str | None = None
+    run_ids: tuple[str, ...] = ()
 
 
 def build_plan(args: dict[str, t.Any]) -> Plan:
     if not args["components"]:
         raise ProxyInputError("components", "is empty; name at least one of " + ", ".join(COMPONENTS))
-    return Plan(restore=args["state"] == "restored", components=tuple(dict.fromkeys(args["components"])), run_id=args.get("run_id") or None)
+    run_ids = tuple(dict.fromkeys(run_id for run_id in args.get("run_id") or () if run_id))
+    return Plan(restore=args["state"] == "restored", components=tuple(dict.fromkeys(args["components"])), run_ids=run_ids)
 
 
 def _selected(names: t.Iterable[str], plan: Plan) -> list[str]:
@@ -48,7 +50,7 @@ def _selected(names: t.Iterable[str], plan: Plan) -> list[str]:
     chosen = []
     for name in names:
         component, run_id = split_backup_name(name)
-        if component in plan.components and (plan.run_id is None or run_id == plan.run_id):
+        if component in plan.components and (not plan.run_ids or run_id in plan.run_ids):
             chosen.append(name)
     # In the order the role applies the components, then by run.
     return sorted(chosen, key=lambda name: (COMPONENTS.index(split_backup_name(name)[0]), name))
@@ -62,16 +64,16 @@ def discard_all(host: WindowsHost, check_mode: bool) -> dict[str, t.Any]:
 
 
 def discard_run(host: ModuleHost, plan: Plan) -> dict[str, t.Any]:
-    """Forget one run's backups in one execution, without reading them first.
+    """Forget some runs' backups in one execution, without reading them first.
 
     The names are known (``<component>@<run id>``), so write_values.ps1 removes just those, whatever else the
     key holds (another run's backups are never touched), and then the key if nothing is left in it.
     """
-    names = [f"{component}@{plan.run_id}" for component in plan.components]
+    names = [f"{component}@{run_id}" for run_id in plan.run_ids for component in plan.components]
     applied = host.write_values([Change(BACKUP_KEY, name, None, sensitive=True) for name in names], [], remove_if_empty=[BACKUP_KEY])
     removed = [name for name, done in zip(names, applied) if done]
     return {"changed": bool(removed), "restored": [], "rewritten": [], "left_alone": [],
-            "discarded": [split_backup_name(name)[0] for name in removed], "values": [],
+            "discarded": list(dict.fromkeys(split_backup_name(name)[0] for name in removed)), "values": [],
             "diff": {"before": "".join(f"{BACKUP_KEY}\\{name}\n" for name in removed), "after": ""}, "warnings": []}
 
 
@@ -92,9 +94,9 @@ def apply(host: WindowsHost, plan: Plan, check_mode: bool) -> dict[str, t.Any]:
     the run wrote is left alone (``left_alone``, a warning). A value that cannot be written fails the task
     naming it (never its data), after the others were restored; its backup stays for a later rollback.
     """
-    if not plan.restore and plan.run_id is None and set(plan.components) == set(COMPONENTS) and not check_mode:
+    if not plan.restore and not plan.run_ids and set(plan.components) == set(COMPONENTS) and not check_mode:
         return discard_all(host, check_mode)
-    if not plan.restore and plan.run_id is not None and not check_mode:
+    if not plan.restore and plan.run_ids and not check_mode:
         return discard_run(t.cast(ModuleHost, host), plan)
     backups = host.read_key(BACKUP_KEY)
     found = _selected(backups.values, plan) if backups.exists else []

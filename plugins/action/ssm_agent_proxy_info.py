@@ -16,6 +16,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ..plugin_utils import _snapshot
+from ..plugin_utils._action import failures_as_results
 from ..plugin_utils._backup import (
     BACKUP_KEY, COLLECTION_KEY, DEFAULT_STALE_AFTER, RESTART_OUTCOME_VALUE, describe_run, restart_outcome_finding, runs_in_progress,
 )
@@ -314,6 +315,7 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = True
 
+    @failures_as_results
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
         self._supports_async = False

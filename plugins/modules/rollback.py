@@ -36,9 +36,12 @@ options:
     default: [ssm_agent_proxy, wininet_proxy, winhttp_proxy]
   run_id:
     description:
-      - Act only on the backups of this run (the settings modules' O(ssm.proxy.ssm_agent_proxy#module:run.id)); other runs'
+      - Act only on the backups of these runs (the settings modules' O(ssm.proxy.ssm_agent_proxy#module:run.id)); other runs'
         backups are never touched. Without it, every run's backups (and those of modules used alone) of O(components).
-    type: str
+      - One run id, or a list of them (since 0.2.0). With O(state=discarded), the backups of every run listed are removed in one
+        module execution, without reading them first; the role forgets its own run's and those a run that died left together.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -9,6 +9,7 @@ Private to the ssm.proxy collection (internal use): no compatibility promises.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from ansible.errors import AnsibleActionFail
@@ -31,6 +32,29 @@ RUN_OPTION = {
         "stale_after": {"type": "int", "default": DEFAULT_STALE_AFTER},
     },
 }
+
+
+RunMethod = t.Callable[..., t.Dict[str, t.Any]]
+
+
+def failures_as_results(run: RunMethod) -> RunMethod:
+    """Return an AnsibleActionFail as a failed result instead of letting it leave ``run()``.
+
+    ansible-core applies a task's ``failed_when``, ``until`` and ``register`` to what ``run()`` returns: an
+    exception raised from it ends the task before any of them (TaskExecutor._execute calls ``handler.run()``
+    outside the try that evaluates the conditionals, ansible-core 2.17 to 2.21). The role agent_proxy runs its
+    steps with ``failed_when: false`` and fails the host once, after the rollback; used alone, the task fails
+    just the same, with the same ``msg``.
+    """
+
+    @functools.wraps(run)
+    def wrapper(self: ActionBase, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        try:
+            return run(self, tmp, task_vars)
+        except AnsibleActionFail as error:
+            return {"failed": True, "changed": False, "msg": error.message}
+
+    return wrapper
 
 
 class SettingsAction(ActionBase):
@@ -57,6 +81,7 @@ class SettingsAction(ActionBase):
     def apply(host: WindowsHost, plan: t.Any, check_mode: bool) -> dict[str, t.Any]:
         raise NotImplementedError
 
+    @failures_as_results
     def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         self._supports_check_mode = True
         self._supports_async = False

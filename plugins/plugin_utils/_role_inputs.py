@@ -59,6 +59,11 @@ def _preflight_problems(variables: t.Mapping[str, t.Any]) -> list[str]:
     if not isinstance(timeout, int) or timeout < 1:
         problems.append(f"ssm_proxy_preflight_timeout must be at least 1 (got {timeout}): set the seconds each pre-flight "
                         "request may take.")
+    elif timeout > 3600:
+        # preflight.ps1 refuses more (each endpoint is requested once, and a connection plugin's command timeout is
+        # far shorter); said here in the role variable's name, before the host is touched.
+        problems.append(f"ssm_proxy_preflight_timeout must be at most 3600 seconds (got {timeout}): each endpoint is "
+                        "requested once; set the seconds one request may take.")
     region = _text(variables.get("ssm_proxy_region"))
     if not _REGION_RE.fullmatch(region):
         problems.append(f"ssm_proxy_region must be a region name such as eu-west-1, or empty to ask instance metadata "

@@ -110,9 +110,9 @@ def test_healthy_host_runs_plan_apply_handler_and_verify(job) -> None:
     assert plan in ok_tasks
     assert "Apply | the agent's own proxy, LocalSystem's WinINet and the WinHTTP default proxy, in one write" in ok_tasks
     assert "Verify | read the agent's newest startup block" in ok_tasks
-    # The check fails the host only when the agent did not take the values: here it is skipped.
+    # The rollback (and the host's one failure) comes only when a step failed: here it is skipped.
     skipped = [event["event_data"]["task"] for event in host_events(events, "ok", "runner_on_skipped")]
-    assert "Verify | the running agent logged exactly the configured values" in skipped
+    assert "Rollback | put back the previous values, restart, and fail the host, naming what failed" in skipped
     assert not host_events(events, "ok", "runner_on_failed")
     notified = [event for event in events if event["event"] == "playbook_on_notify" and event["event_data"].get("host") == "ok"]
     assert notified, "the agent's settings changed, so the restart handler was notified"
@@ -127,8 +127,10 @@ def test_healthy_host_runs_plan_apply_handler_and_verify(job) -> None:
 def test_unreachable_proxy_fails_that_host_in_preflight(job) -> None:
     failed = host_events(job["events"], "cut", "runner_on_failed")
     tasks = [event["event_data"]["task"] for event in failed]
-    assert tasks[0] == "Pre-flight | fail before anything changes when an endpoint is out of reach"
-    assert "Pre-flight failed, nothing was changed" in failed[0]["event_data"]["res"]["msg"]
+    # One failure event for the host: the pre-flight's own check, before anything was written.
+    assert tasks == ["Pre-flight | fail before anything changes when an endpoint is out of reach"]
+    assert "Pre-flight failed: from the host through" in failed[0]["event_data"]["res"]["msg"]
+    assert "Nothing was changed." in failed[0]["event_data"]["res"]["msg"]
     assert not [event for event in host_events(job["events"], "cut", "runner_on_ok")
                 if event["event_data"]["task"].startswith("Apply |")]
     state = json.loads((job["directory"] / "cut.json").read_text(encoding="utf-8"))

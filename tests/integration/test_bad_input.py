@@ -119,6 +119,10 @@ def test_every_bad_input_fails_clearly_and_changes_nothing(sim_fleet, tmp_path: 
         leaked = [fragment for fragment in case.get("absent", []) if fragment in json.dumps(outcome)]
         if missing or leaked:
             problems.append(f"{case['id']}: missing {missing} leaked {leaked} in {message!r} (task {outcome['task']!r})")
+        # One failure per host: the module's, or the role's own after its checks (no step prints one before it).
+        failures = [line for line in result.stdout.splitlines() if line.startswith(f"fatal: [{case['id']}]")]
+        if len(failures) != 1:
+            problems.append(f"{case['id']}: {len(failures)} failure lines, not one: {failures}")
         if fleet.host_state(case["id"]) != before[case["id"]]:
             problems.append(f"{case['id']}: the host changed")
         if written(fleet, case["id"]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import pathlib
 import typing as t
 
@@ -67,24 +68,24 @@ CASES: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], list[str], str]] = {
     "denied_agent": (
         host("server2019", {"registry_write_denied": [f"{SERVICE_KEY}\\Environment"]}), {},
         # RegSetValueEx refused: .NET's SetValue throws the generic UnauthorizedAccessException (Win32Error(ret, null)).
-        ["Apply | the agent's own proxy", f"Windows refused to write {SERVICE_KEY}\\Environment: Attempted to perform an unauthorized operation.",
+        ["Apply failed: Windows refused", f"Windows refused to write {SERVICE_KEY}\\Environment: Attempted to perform an unauthorized operation.",
          # Nothing of the agent's was written: its value is put back without a restart.
          "Restored the previous values of ssm_agent_proxy; the agent keeps running with its unchanged settings."], "old"),
     "denied_wininet_half_way": (
         host("server2022", {"registry_write_denied": [f"{WININET_KEY}\\ProxyServer"]}), {},
-        ["Apply | the agent's own proxy, LocalSystem's WinINet", f"Windows refused to write {WININET_KEY}\\ProxyServer", "unauthorized operation",
+        ["Apply failed: ", f"Windows refused to write {WININET_KEY}\\ProxyServer", "unauthorized operation",
          "Written before it: ssm_agent_proxy, wininet_proxy (in part).",
          "Restored the previous values of ssm_agent_proxy, wininet_proxy and the agent runs with them again."], "old"),
     "denied_winhttp_wow64": (
         host("server2019", {"registry_write_denied": [f"{WOW64_KEY}\\WinHttpSettings"]}), {},
-        ["the WinHTTP default proxy, in one write", f"Windows refused to write {WOW64_KEY}\\WinHttpSettings",
+        ["Apply failed: ", f"Windows refused to write {WOW64_KEY}\\WinHttpSettings",
          "Restored the previous values of ssm_agent_proxy, wininet_proxy, winhttp_proxy and the agent runs with them again."], "old"),
     "agent_fails_to_start": (
         host("server2022", {"agent_start": "fails", "agent_start_faults_remaining": 1}), AGENT_ONLY,
-        ["Failed to start service 'Amazon SSM Agent (AmazonSSMAgent)'", "and the agent runs with them again"], "old"),
+        ["Restart failed: ", "Failed to start service 'Amazon SSM Agent (AmazonSSMAgent)'", "and the agent runs with them again"], "old"),
     "agent_without_settings": (
         host("server2022", {"agent_start": "without_settings", "agent_start_faults_remaining": 1}), AGENT_ONLY,
-        ["The agent restarted but does not use the configured proxy", "https_proxy ''", "and the agent runs with them again"], "old"),
+        ["Verify failed: The agent restarted but does not use the configured proxy", "https_proxy ''", "and the agent runs with them again"], "old"),
     "log_unreadable": (
         host("server2022", {"unreadable_files": [AGENT_LOG]}), AGENT_ONLY,
         [f"The agent log {AGENT_LOG} could not be read", "Access to the path", "is denied.", "Set ssm_proxy_verify=false",
@@ -94,13 +95,13 @@ CASES: dict[str, tuple[dict[str, t.Any], dict[str, t.Any], list[str], str]] = {
         [f"The agent log {AGENT_LOG} does not exist after the restart", "Set ssm_proxy_verify=false"], "old"),
     "service_missing": (
         no_agent(), AGENT_ONLY,
-        ["the Amazon SSM Agent is not installed on this host", "Install the agent first", "Nothing had been changed."], "untouched"),
+        ["the Amazon SSM Agent is not installed on this host", "Install the agent first", "Nothing was changed."], "untouched"),
     "ec2config_only": (
         no_agent(ec2config=True), AGENT_ONLY,
-        ["the Amazon SSM Agent is not installed on this host", "served only by EC2Config", "Nothing had been changed."], "untouched"),
+        ["the Amazon SSM Agent is not installed on this host", "served only by EC2Config", "Nothing was changed."], "untouched"),
     "no_imds": (
         host("server2022", imds=None), {**AGENT_ONLY, "ssm_proxy_preflight": True},
-        ["Cannot determine the AWS region", "Set ssm_proxy_region to the host's region.", "Nothing had been changed."], "untouched"),
+        ["Cannot determine the AWS region", "Set ssm_proxy_region to the host's region.", "Nothing was changed."], "untouched"),
     "server2008_agent_2_3": (
         with_os(host("server2019", agent={"version": "2.3.1644.0"}),
                 {"ProductName": "Windows Server 2008 R2 Datacenter", "CurrentVersion": "6.1", "CurrentBuild": "7601",
@@ -147,6 +148,8 @@ def test_every_fault_ends_old_or_new_with_a_clear_message(sim_fleet, tmp_path: p
 
     result = fleet.run(CONFIGURE, "--forks", "10")
     assert result.returncode != 0, output(result)
+    # Every fault is one the steps foresee: none went through the block's rescue, none printed an ignored failure.
+    assert "...ignoring" not in result.stdout and set(re.findall(r" rescued=(\d+) ", result.stdout)) == {"0"}, output(result)
     problems = []
     for name, (_state, _vars, fragments, outcome) in CASES.items():
         after = fleet.host_state(name)
@@ -157,6 +160,10 @@ def test_every_fault_ends_old_or_new_with_a_clear_message(sim_fleet, tmp_path: p
             elif fleet.registry_value(name, SERVICE_KEY, "Environment") is None or after["agent"]["running"]["https_proxy"] != PROXY:
                 problems.append(f"{name}: the agent does not run with the proxy: {after['agent'].get('running')}")
             continue
+        # One failure per failed host: the role's own, after the rollback (a step that failed says nothing itself).
+        failures = [line for line in result.stdout.splitlines() if line.startswith((f"fatal: [{name}]", f"failed: [{name}]"))]
+        if len(failures) != 1:
+            problems.append(f"{name}: {len(failures)} failure lines, not one: {failures}")
         missing = [fragment for fragment in fragments if fragment not in message]
         if missing:
             problems.append(f"{name}: missing {missing} in {message!r}")

@@ -123,7 +123,7 @@ def _lines(message: str) -> dict[str, str]:
                                           ("connect503", "503 Service Unavailable"), ("connect504", "504 Gateway Timeout")])
 def test_refused_connect_fails_with_the_proxys_status(fleet: dict[str, t.Any], host: str, status: str) -> None:
     message = _failure(fleet, host)
-    assert message.count("Pre-flight failed, nothing was changed") == 1
+    assert message.count("Pre-flight failed: from the host through") == 1
     lines = _lines(message)
     assert list(lines) == ["ssm", "ec2messages", "ssmmessages", "s3"]
     for service, line in lines.items():
@@ -177,7 +177,7 @@ def test_every_refused_host_is_unchanged(fleet: dict[str, t.Any], host: str) -> 
     assert fleet["after"][host] == fleet["before"][host]  # registry, services, the agent log: byte for byte
     assert "Environment" not in fleet["after"][host]["registry"].get(SERVICE_KEY, {})
     message = _failure(fleet, host)
-    assert "Nothing had been changed." in message and "Exception" not in message and "CategoryInfo" not in message
+    assert "Nothing was changed." in message and "Exception" not in message and "CategoryInfo" not in message
 
 
 def test_s3_is_a_warning_by_default_and_blocks_when_required(fleet: dict[str, t.Any]) -> None:

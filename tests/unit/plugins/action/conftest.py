@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import typing as t
 from unittest.mock import MagicMock
 
@@ -182,3 +183,16 @@ def make_action():
         return action
 
     return factory
+
+
+def failure(result: dict[str, t.Any], match: str | None = None) -> str:
+    """The ``msg`` of a failed action result, checked against ``match`` (a regular expression, as pytest.raises).
+
+    The action plugins return a failure instead of raising it, so that a task's failed_when and register see it
+    (plugin_utils/_action.py, failures_as_results).
+    """
+    assert result.get("failed") is True, result
+    message = str(result.get("msg", ""))
+    if match is not None:
+        assert re.search(match, message), (match, message)
+    return message

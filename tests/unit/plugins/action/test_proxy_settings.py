@@ -9,15 +9,12 @@ import os
 import pathlib
 import stat
 
-import pytest
-
 from ansible import constants as C
-from ansible.errors import AnsibleActionFail
 from ansible_collections.ssm.proxy.plugins.action import proxy_settings, ssm_agent_proxy_info
 from ansible_collections.ssm.proxy.plugins.action.ssm_agent_proxy_info import MACHINE_CONNECTIONS_KEY, SERVICE_KEY
 from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import BACKUP_KEY
 
-from .conftest import FakeRegistry
+from .conftest import FakeRegistry, failure
 from .test_ssm_agent_proxy_info import host
 
 PROXY = "http://svc:Top-Secret@proxy.corp:3128"
@@ -93,9 +90,7 @@ def test_a_value_changed_since_the_read_is_not_overwritten(make_action) -> None:
     planned = plan(make_action, registry)
     registry.keys[SERVICE_KEY.lower()]["Environment"] = ("REG_MULTI_SZ", ["AWS_REGION=eu-west-1"])  # written by someone else meanwhile
     before = registry.snapshot()
-    with pytest.raises(AnsibleActionFail) as failure:
-        apply(make_action, registry, snapshot=planned["snapshot"])
-    message = str(failure.value)
+    message = failure(apply(make_action, registry, snapshot=planned["snapshot"]))
     assert f"{SERVICE_KEY}\\Environment changed since the host was read" in message and "nothing was changed" in message
     assert "on_change=reread" in message and "AWS_REGION" not in message
     assert registry.snapshot() == before
@@ -111,8 +106,8 @@ def test_a_run_that_started_since_the_read_always_stops_it(make_action) -> None:
     other = json.dumps({"format": 2, "values": [], "run": {"id": "other", "owner": "AWX job 7", "started": "2026-12-01T00:00:01Z", "wants": ""}})
     registry.keys[BACKUP_KEY.lower()] = {"winhttp_proxy@other": ("REG_SZ", other)}
     for on_change in ("fail", "reread"):
-        with pytest.raises(AnsibleActionFail, match=r"winhttp_proxy@other marks another run .* Another run is changing this host"):
-            apply(make_action, registry, snapshot=planned["snapshot"], on_change=on_change)
+        failure(apply(make_action, registry, snapshot=planned["snapshot"], on_change=on_change),
+                match=r"winhttp_proxy@other marks another run .* Another run is changing this host")
     assert registry.keys[SERVICE_KEY.lower()].get("Environment") is None
 
 
@@ -120,9 +115,7 @@ def test_a_refused_write_names_what_went_through(make_action) -> None:
     registry = host()
     registry.denied.add((MACHINE_CONNECTIONS_KEY.lower(), "WinHttpSettings"))
     planned = plan(make_action, registry)
-    with pytest.raises(AnsibleActionFail) as failure:
-        apply(make_action, registry, snapshot=planned["snapshot"])
-    message = str(failure.value)
+    message = failure(apply(make_action, registry, snapshot=planned["snapshot"]))
     assert f"Windows refused to write {MACHINE_CONNECTIONS_KEY}\\WinHttpSettings: Access to the registry key is denied." in message
     assert "Written before it: ssm_agent_proxy, wininet_proxy (in part)." in message and "ssm.proxy.rollback" in message
     assert "Top-Secret" not in message
@@ -133,12 +126,9 @@ def test_a_snapshot_of_another_host_and_bad_options_are_refused(make_action) -> 
     registry = host()
     planned = plan(make_action, registry)
     action = make_action(proxy_settings.ActionModule, registry, {"winhttp_proxy": WINHTTP, "snapshot": planned["snapshot"]})
-    with pytest.raises(AnsibleActionFail, match="returned for host 'web1', not 'web2'"):
-        action.run(task_vars={"inventory_hostname": "web2"})
-    with pytest.raises(AnsibleActionFail, match="^wininet_proxy: "):
-        apply(make_action, registry, wininet_proxy={"proxy": "x", "bogus": 1})
-    with pytest.raises(AnsibleActionFail, match="at least one of"):
-        make_action(proxy_settings.ActionModule, registry, {}).run(task_vars=TASK_VARS)
+    failure(action.run(task_vars={"inventory_hostname": "web2"}), match="returned for host 'web1', not 'web2'")
+    failure(apply(make_action, registry, wininet_proxy={"proxy": "x", "bogus": 1}), match="^wininet_proxy: ")
+    failure(make_action(proxy_settings.ActionModule, registry, {}).run(task_vars=TASK_VARS), match="at least one of")
     assert len(registry.calls) == 1
 
 

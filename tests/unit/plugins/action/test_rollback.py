@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from ansible.errors import AnsibleActionFail
 from ansible_collections.ssm.proxy.plugins.action import rollback, ssm_agent_proxy, winhttp_proxy
 from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY
 
-from .conftest import FakeRegistry
+from .conftest import FakeRegistry, failure
 
 SERVICE = ssm_agent_proxy.SERVICE_KEY
 NATIVE = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\Connections"
@@ -124,14 +121,12 @@ def test_nothing_to_roll_back(make_action) -> None:
 def test_foreign_backup_value_is_refused_before_any_write(make_action) -> None:
     reg = host()
     reg.keys[BACKUP_KEY.lower()] = {"ssm_agent_proxy": ("REG_SZ", "not json")}
-    with pytest.raises(AnsibleActionFail, match="not a backup this collection can read"):
-        make_action(rollback.ActionModule, reg, {}).run(task_vars={})
+    failure(make_action(rollback.ActionModule, reg, {}).run(task_vars={}), match="not a backup this collection can read")
     assert modules(reg) == ["win_reg_stat"]
 
 
 def test_rollback_takes_no_backup_option(make_action) -> None:
-    with pytest.raises(AnsibleActionFail, match="backup"):
-        make_action(rollback.ActionModule, host(), {"backup": True}).run(task_vars={})
+    failure(make_action(rollback.ActionModule, host(), {"backup": True}).run(task_vars={}), match="backup")
 
 
 def test_a_value_that_cannot_be_restored_is_named_and_its_backup_kept(make_action) -> None:
@@ -139,9 +134,7 @@ def test_a_value_that_cannot_be_restored_is_named_and_its_backup_kept(make_actio
     make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
     make_action(winhttp_proxy.ActionModule, reg, {"proxy": "http=new:3128;https=new:3128", "backup": True}).run(task_vars={})
     reg.denied.add((SERVICE.lower(), "Environment"))
-    with pytest.raises(AnsibleActionFail) as caught:
-        make_action(rollback.ActionModule, reg, {}).run(task_vars={})
-    message = str(caught.value)
+    message = failure(make_action(rollback.ActionModule, reg, {}).run(task_vars={}))
     assert f"could not restore {SERVICE}\\Environment (" in message and "Access to the registry key is denied." in message
     assert "Restored: winhttp_proxy" in message and f"stay in {BACKUP_KEY}" in message
     assert "old:pw" not in message and "pw@" not in message  # names, never data
@@ -178,10 +171,8 @@ def test_backups_are_per_run_and_a_younger_run_changes_nothing(make_action, monk
                          ).run(task_vars={})
     assert result["backup"]["name"] == "ssm_agent_proxy@run-a"
     environment = reg.keys[SERVICE.lower()]["Environment"]
-    with pytest.raises(AnsibleActionFail) as caught:
-        make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://b:1", "backup": True, "run": {**RUN_B, "stale_after": 10 ** 9}}
-                    ).run(task_vars={})
-    message = str(caught.value)
+    message = failure(make_action(ssm_agent_proxy.ActionModule, reg,
+                                  {"proxy": "http://b:1", "backup": True, "run": {**RUN_B, "stale_after": 10 ** 9}}).run(task_vars={}))
     assert "another run run-a (AWX job 1, started 2026-12-01T20:00:00Z" in message and "wanting present http://a:1" in message
     assert "nothing was changed" in message
     assert reg.keys[SERVICE.lower()]["Environment"] == environment and set(reg.keys[BACKUP_KEY.lower()]) == {"ssm_agent_proxy@run-a"}
@@ -208,12 +199,26 @@ def test_a_stale_run_no_longer_blocks_and_rollback_never_undoes_a_newer_change(m
     assert BACKUP_KEY.lower() not in reg.keys
 
 
+def test_discarding_several_runs_takes_one_execution_and_leaves_the_others(make_action) -> None:
+    """The role forgets its own run's backups and those stale runs left in one execution (run_id as a list)."""
+    reg = host()
+    for run in (RUN_A, RUN_B, {**RUN_B, "id": "run-c"}):
+        make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": f"http://{run['id']}:1", "backup": True, "run": {**run, "stale_after": 1}}
+                    ).run(task_vars={})
+    reg.calls.clear()
+    result = make_action(rollback.ActionModule, reg, {"state": "discarded", "run_id": ["run-a", "run-c"]}).run(task_vars={})
+    assert result["changed"] and result["discarded"] == ["ssm_agent_proxy"] and len(reg.calls) == 1
+    assert set(reg.keys[BACKUP_KEY.lower()]) == {"ssm_agent_proxy@run-b"}
+    # A single id is a list of one, as before.
+    make_action(rollback.ActionModule, reg, {"state": "discarded", "run_id": "run-b"}).run(task_vars={})
+    assert BACKUP_KEY.lower() not in reg.keys
+
+
 def test_a_write_that_failed_is_not_taken_for_someone_elses_change(make_action) -> None:
     """The backup records what the module meant to write; a value the write never reached still holds the saved one."""
     reg = host()
     reg.denied.add((SERVICE.lower(), "Environment"))
-    with pytest.raises(AnsibleActionFail):
-        make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://a:1", "backup": True, "run": RUN_A}).run(task_vars={})
+    failure(make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://a:1", "backup": True, "run": RUN_A}).run(task_vars={}))
     reg.denied.clear()
     restored = make_action(rollback.ActionModule, reg, {"run_id": "run-a"}).run(task_vars={})
     assert restored["left_alone"] == [] and restored["restored"] == ["ssm_agent_proxy"] and restored["rewritten"] == []
@@ -237,9 +242,9 @@ def test_a_key_that_cannot_be_restricted_gets_no_credential(make_action) -> None
     reg = host()
     reg.acl_denied = True
     before = reg.snapshot()
-    with pytest.raises(AnsibleActionFail, match=r"HKLM:\\SOFTWARE\\ssm\.proxy could not be restricted to SYSTEM and Administrators") as error:
-        make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={})
-    assert "no backup holding a credential was written" in str(error.value) and "old:pw" not in str(error.value)
+    error = failure(make_action(ssm_agent_proxy.ActionModule, reg, {"proxy": "http://new:3128", "backup": True}).run(task_vars={}),
+                    match=r"HKLM:\\SOFTWARE\\ssm\.proxy could not be restricted to SYSTEM and Administrators")
+    assert "no backup holding a credential was written" in error and "old:pw" not in error
     after = reg.snapshot()
     assert after.pop(COLLECTION_KEY.lower()) == {}  # the empty key it created, nothing else
     assert after == before and BACKUP_KEY.lower() not in after

@@ -8,10 +8,9 @@ import json
 
 import pytest
 
-from ansible.errors import AnsibleActionFail
 from ansible_collections.ssm.proxy.plugins.action.ssm_agent_proxy import ENVIRONMENT_VALUE, SERVICE_KEY, ActionModule
 
-from .conftest import FakeRegistry
+from .conftest import FakeRegistry, failure
 
 PROXY = "http://proxy.example.com:3128"
 IMDS = "169.254.169.254,fd00:ec2::254"
@@ -93,8 +92,7 @@ def test_absent_without_value_is_unchanged(make_action) -> None:
 
 def test_missing_service_fails_and_writes_nothing(make_action) -> None:
     reg = FakeRegistry({})
-    with pytest.raises(AnsibleActionFail, match="Amazon SSM Agent is not installed.*EC2Config"):
-        make_action(ActionModule, reg, {"proxy": PROXY}).run(task_vars={})
+    failure(make_action(ActionModule, reg, {"proxy": PROXY}).run(task_vars={}), match="Amazon SSM Agent is not installed.*EC2Config")
     assert reg.keys == {} and len(reg.calls) == 1
 
 
@@ -115,9 +113,8 @@ def test_missing_service_fails_and_writes_nothing(make_action) -> None:
 def test_bad_input_fails_before_touching_the_host(make_action, args, fragment) -> None:
     reg = registry(["FOO=bar"])
     before = reg.snapshot()
-    with pytest.raises(AnsibleActionFail) as error:
-        make_action(ActionModule, reg, args).run(task_vars={})
-    assert fragment in str(error.value)
+    error = failure(make_action(ActionModule, reg, args).run(task_vars={}))
+    assert fragment in error
     assert reg.calls == [] and reg.snapshot() == before
 
 
@@ -141,8 +138,7 @@ def test_reg_sz_value_is_rewritten_as_multi_sz(make_action) -> None:
 
 def test_unreadable_value_type_is_refused(make_action) -> None:
     reg = registry([1, 2], value_type="REG_BINARY")  # type: ignore[list-item]
-    with pytest.raises(AnsibleActionFail, match="is REG_BINARY, not REG_MULTI_SZ"):
-        make_action(ActionModule, reg, {"proxy": PROXY}).run(task_vars={})
+    failure(make_action(ActionModule, reg, {"proxy": PROXY}).run(task_vars={}), match="is REG_BINARY, not REG_MULTI_SZ")
     assert len(reg.calls) == 1
 
 

@@ -9,7 +9,6 @@ import re
 
 import pytest
 
-from ansible.errors import AnsibleActionFail
 from ansible_collections.ssm.proxy.plugins.action.ssm_agent_proxy_info import (
     AGENT_LOG,
     LOCALSYSTEM_CONNECTIONS_KEY,
@@ -24,7 +23,7 @@ from ansible_collections.ssm.proxy.plugins.action.ssm_agent_proxy_info import (
 
 from ansible_collections.ssm.proxy.plugins.plugin_utils._blobs import WinHttpProxySettings, encode_winhttp_settings
 
-from .conftest import FakeRegistry
+from .conftest import FakeRegistry, failure
 
 # What `netsh winhttp set proxy proxy.corp:3128` writes (header 0x28, flags 3).
 NETSH_BARE = encode_winhttp_settings(WinHttpProxySettings.named_proxy("proxy.corp:3128"))
@@ -112,13 +111,11 @@ def test_agent_missing(make_action) -> None:
 def test_corrupt_blob_fails_naming_the_value(make_action) -> None:
     reg = host()
     reg.keys[MACHINE_CONNECTIONS_KEY.lower()]["WinHttpSettings"] = ("REG_BINARY", [0x28, 0, 0])
-    with pytest.raises(AnsibleActionFail, match="WinHttpSettings"):
-        make_action(ActionModule, reg, {}).run(task_vars={})
+    failure(make_action(ActionModule, reg, {}).run(task_vars={}), match="WinHttpSettings")
 
 
 def test_tiny_tail_refused(make_action) -> None:
-    with pytest.raises(AnsibleActionFail, match="log_tail_bytes"):
-        make_action(ActionModule, host(), {"log_tail_bytes": 10}).run(task_vars={})
+    failure(make_action(ActionModule, host(), {"log_tail_bytes": 10}).run(task_vars={}), match="log_tail_bytes")
 
 
 def test_desired_compliance_in_the_same_read(make_action) -> None:
@@ -147,8 +144,7 @@ def test_desired_compliance_in_the_same_read(make_action) -> None:
 ])
 def test_bad_desired_fails_before_reading(make_action, desired, fragment) -> None:
     reg = host()
-    with pytest.raises(AnsibleActionFail, match=re.escape(fragment)):
-        make_action(ActionModule, reg, {"desired": desired}).run(task_vars={})
+    failure(make_action(ActionModule, reg, {"desired": desired}).run(task_vars={}), match=re.escape(fragment))
     assert reg.calls == []
 
 
@@ -180,6 +176,5 @@ def test_routes_without_region_hold_instance_metadata_only(make_action) -> None:
                                                 ({"endpoints": ["proxy:3128"]}, "endpoints: 'proxy:3128' needs an http://")])
 def test_bad_region_or_endpoints_fail_before_reading(make_action, args, fragment) -> None:
     reg = host()
-    with pytest.raises(AnsibleActionFail, match=re.escape(fragment)):
-        make_action(ActionModule, reg, args).run(task_vars={})
+    failure(make_action(ActionModule, reg, args).run(task_vars={}), match=re.escape(fragment))
     assert reg.calls == []

@@ -8,11 +8,10 @@ import json
 
 import pytest
 
-from ansible.errors import AnsibleActionFail
 from ansible_collections.ssm.proxy.plugins.action.winhttp_proxy import VALUE_NAME, VIEW_KEYS, ActionModule
 from ansible_collections.ssm.proxy.plugins.plugin_utils._blobs import decode_winhttp_settings, encode_winhttp_settings, WinHttpProxySettings
 
-from .conftest import FakeRegistry
+from .conftest import FakeRegistry, failure
 
 NATIVE, WOW64 = VIEW_KEYS["native"], VIEW_KEYS["wow64"]
 PER_SCHEME = "http=proxy.example.com:3128;https=proxy.example.com:3128"
@@ -137,15 +136,13 @@ def test_http_only_per_scheme_warns(make_action) -> None:
 def test_corrupt_value_on_the_host_fails_before_any_write(make_action) -> None:
     reg = registry(native=list(bytes.fromhex(DIRECT_0X28)), wow64=[0x99, 0, 0, 0])
     before = reg.snapshot()
-    with pytest.raises(AnsibleActionFail, match="WOW6432Node.*WinHttpSettings: the header is 0x99"):
-        make_action(ActionModule, reg, {"proxy": PER_SCHEME}).run(task_vars={})
+    failure(make_action(ActionModule, reg, {"proxy": PER_SCHEME}).run(task_vars={}), match="WOW6432Node.*WinHttpSettings: the header is 0x99")
     assert reg.snapshot() == before and modules(reg) == ["win_powershell"]
 
 
 def test_wrong_value_type_is_refused(make_action) -> None:
     reg = FakeRegistry({NATIVE: {VALUE_NAME: ("REG_SZ", "proxy:1")}})
-    with pytest.raises(AnsibleActionFail, match="REG_SZ, but Windows stores it as REG_BINARY"):
-        make_action(ActionModule, reg, {"proxy": PER_SCHEME, "views": ["native"]}).run(task_vars={})
+    failure(make_action(ActionModule, reg, {"proxy": PER_SCHEME, "views": ["native"]}).run(task_vars={}), match="REG_SZ, but Windows stores it as REG_BINARY")
 
 
 @pytest.mark.parametrize(
@@ -171,10 +168,9 @@ def test_wrong_value_type_is_refused(make_action) -> None:
 def test_bad_input_fails_before_touching_the_host(make_action, args, fragment) -> None:
     reg = registry(native=list(bytes.fromhex(DIRECT_0X18)))
     before = reg.snapshot()
-    with pytest.raises(AnsibleActionFail) as error:
-        make_action(ActionModule, reg, args).run(task_vars={})
-    assert fragment in str(error.value)
-    assert "hunter2" not in str(error.value)
+    error = failure(make_action(ActionModule, reg, args).run(task_vars={}))
+    assert fragment in error
+    assert "hunter2" not in error
     assert reg.calls == [] and reg.snapshot() == before
 
 

@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from ansible.errors import AnsibleActionFail
 from ansible_collections.ssm.proxy.plugins.action.wininet_proxy import (
     DEFAULT_CONNECTION,
     MACHINE_SETTINGS_KEY,
@@ -19,7 +18,7 @@ from ansible_collections.ssm.proxy.plugins.action.wininet_proxy import (
 )
 from ansible_collections.ssm.proxy.plugins.plugin_utils._blobs import decode_wininet_settings
 
-from .conftest import FakeRegistry
+from .conftest import FakeRegistry, failure
 
 LS_SETTINGS = "HKU:\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings"
 LS_CONNECTIONS = LS_SETTINGS + "\\Connections"
@@ -187,16 +186,15 @@ def test_user_sids_are_set_and_unloaded_profiles_refused(make_action) -> None:
     missing = "S-1-5-21-1-2-3-1009"
     reg = FakeRegistry({USER_SETTINGS: {}})
     before = reg.snapshot()
-    with pytest.raises(AnsibleActionFail, match=f"profile of {missing} is not loaded.*nothing was written"):
-        make_action(ActionModule, reg, {**ARGS, "scope": [USER_SID, missing]}).run(task_vars={})
+    failure(make_action(ActionModule, reg, {**ARGS, "scope": [USER_SID, missing]}).run(task_vars={}),
+            match=f"profile of {missing} is not loaded.*nothing was written")
     assert reg.snapshot() == before and modules(reg) == ["win_powershell"]
 
 
 def test_corrupt_saved_legacy_settings_fails_before_any_write(make_action) -> None:
     reg = local_system(dcs=ints(I3), legacy=ints(I3)[:40])
     before = reg.snapshot()
-    with pytest.raises(AnsibleActionFail, match="SavedLegacySettings: the blob is truncated.*Nothing was written"):
-        make_action(ActionModule, reg, ARGS).run(task_vars={})
+    failure(make_action(ActionModule, reg, ARGS).run(task_vars={}), match="SavedLegacySettings: the blob is truncated.*Nothing was written")
     assert reg.snapshot() == before
 
 
@@ -224,9 +222,8 @@ def test_bare_proxy_warns_for_local_system(make_action) -> None:
 def test_bad_input_fails_before_touching_the_host(make_action, args, fragment) -> None:
     reg = local_system(dcs=ints(I3))
     before = reg.snapshot()
-    with pytest.raises(AnsibleActionFail) as error:
-        make_action(ActionModule, reg, args).run(task_vars={})
-    assert fragment in str(error.value) and "hunter2" not in str(error.value)
+    error = failure(make_action(ActionModule, reg, args).run(task_vars={}))
+    assert fragment in error and "hunter2" not in error
     assert reg.calls == [] and reg.snapshot() == before
 
 

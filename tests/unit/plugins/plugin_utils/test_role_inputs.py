@@ -28,6 +28,7 @@ def known() -> list[str]:
 def test_consistent_variables_have_no_problem() -> None:
     assert input_problems(GOOD) == []
     assert input_problems({**GOOD, "ssm_proxy_username": "svc-ssm", "ssm_proxy_password": "Hunter2Secret"}) == []
+    assert input_problems({**GOOD, "ssm_proxy_preflight_timeout": 3600}) == []  # the longest preflight.ps1 takes
     assert input_problems({**GOOD, "ssm_proxy_state": "absent", "ssm_proxy_url": "", "ssm_proxy_username": "svc"}) == []
 
 
@@ -40,6 +41,7 @@ def test_consistent_variables_have_no_problem() -> None:
         ({"ssm_proxy_url": "http://svc:Hunter2Secret@proxy:3128"}, ["ssm_proxy_url carries user:password@", "ssm_proxy_username"]),
         ({"ssm_proxy_components": []}, ["at least one of agent, wininet, winhttp in ssm_proxy_components"]),
         ({"ssm_proxy_preflight_timeout": 0}, ["ssm_proxy_preflight_timeout must be at least 1 (got 0)"]),
+        ({"ssm_proxy_preflight_timeout": 3601}, ["ssm_proxy_preflight_timeout must be at most 3600 seconds (got 3601)"]),
         ({"ssm_proxy_region": "eu west 1"}, ["ssm_proxy_region", "'eu west 1'", "eu-west-1"]),
         ({"ssm_proxy_preflight_services": ["ssm", "ssm.evil"]}, ["ssm_proxy_preflight_services", "'ssm.evil'"]),
     ],
