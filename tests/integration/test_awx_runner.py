@@ -128,7 +128,7 @@ def test_unreachable_proxy_fails_that_host_in_preflight(job) -> None:
     failed = host_events(job["events"], "cut", "runner_on_failed")
     tasks = [event["event_data"]["task"] for event in failed]
     # One failure event for the host: the pre-flight's own check, before anything was written.
-    assert tasks == ["Pre-flight | fail before anything changes when an endpoint is out of reach"]
+    assert tasks == ["Pre-flight | fail before anything changes when an endpoint is out of reach, warn when only S3 is"]
     assert "Pre-flight failed: from the host through" in failed[0]["event_data"]["res"]["msg"]
     assert "Nothing was changed." in failed[0]["event_data"]["res"]["msg"]
     assert not [event for event in host_events(job["events"], "cut", "runner_on_ok")

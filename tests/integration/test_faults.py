@@ -127,9 +127,9 @@ def registry_without_collection_keys(state: dict[str, t.Any]) -> dict[str, t.Any
 
 
 def failure_message(stdout: str, name: str) -> str:
-    """The role's final message for a host (the ``msg`` of its last ``fatal: [host]: FAILED! => {...}`` line)."""
-    lines = [line for line in stdout.splitlines() if line.startswith(f"fatal: [{name}]: FAILED! => ")]
-    return str(json.loads(lines[-1].partition(" => ")[2]).get("msg", "")) if lines else ""
+    """The role's final message for a host (the ``msg`` of its last ``fatal: [host]: FAILED! => {...}``, one line or more)."""
+    starts = [match.end() for match in re.finditer(rf"^fatal: \[{re.escape(name)}\]: FAILED! => ", stdout, re.MULTILINE)]
+    return str(json.JSONDecoder().raw_decode(stdout, starts[-1])[0].get("msg", "")) if starts else ""
 
 
 def make_fleet(sim_fleet: t.Callable[..., SimFleet]) -> SimFleet:

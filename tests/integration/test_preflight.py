@@ -182,7 +182,7 @@ def test_every_refused_host_is_unchanged(fleet: dict[str, t.Any], host: str) -> 
 
 def test_s3_is_a_warning_by_default_and_blocks_when_required(fleet: dict[str, t.Any]) -> None:
     warned = fleet["results"]["s3_warned"]
-    warning = warned["Pre-flight | warn that S3 is out of reach (agent updates and command output go through it)"]["msg"]
+    warning = warned["Pre-flight | fail before anything changes when an endpoint is out of reach, warn when only S3 is"]["msg"]
     assert warning.startswith("WARNING: Pre-flight passed with warnings")
     assert _lines(warning)["s3"] == "connect refused: " + REFUSED.format(host="s3", words="403 Forbidden")
     assert "- s3 https://s3.eu-west-1.amazonaws.com/ (warning only): " in warning and "ssm_proxy_preflight_s3=required makes this fatal" in warning

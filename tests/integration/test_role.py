@@ -125,6 +125,13 @@ def test_detached_restart_path(sim_fleet) -> None:
     assert "win_service" not in modules(fleet, "ssm")
     assert any("restart_agent" in str(call["args"].get("script", "")) for call in calls), calls
     assert re.search(rf"https_proxy: {re.escape(PROXY)}$", fleet.agent_log("ssm"), re.M)
+    # The handler reconnects before the verification reads again: the session died with the agent.
+    order = [result.stdout.index(name) for name in (
+        "RUNNING HANDLER [ssm.proxy.agent_proxy : Restart the SSM Agent detached]",
+        "Restart the SSM Agent detached | drop the session the restart killed",
+        "Restart the SSM Agent detached | wait until the host answers again",
+        "TASK [ssm.proxy.agent_proxy : Verify | read the agent's newest startup block]")]
+    assert order == sorted(order), output(result)
 
 
 def test_detached_restart_survives_the_session_dying_under_it(sim_fleet) -> None:
