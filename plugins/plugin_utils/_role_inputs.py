@@ -113,3 +113,61 @@ def unknown_variables(names: t.Iterable[str], known: t.Iterable[str], ignored: t
                 else f"the role's variables are listed by ansible-doc -t role {ROLE}.")
         warnings.append(f"{name} is not a variable of {ROLE} and is ignored; {hint}")
     return warnings
+
+
+def proxy_url(url: str) -> str:
+    """ssm_proxy_url with the scheme the agent assumes.
+
+    Go's ParseProxySettings adds ``http://`` to a value without ``://`` (spec/agent-proxy.md section 2), as the
+    modules do (_proxy.py, _split_scheme); the pre-flight script needs a full URL. Anything else malformed is left to
+    the modules, which name what is wrong.
+    """
+    if url.startswith("//"):
+        return "http:" + url
+    if not url or "://" in url or url.startswith(":"):
+        return url
+    return "http://" + url
+
+
+def _boolean(value: t.Any) -> bool:
+    """What Ansible's ``bool`` filter makes of a value from ``-e key=value`` or a survey (argument-spec checked)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
+    return bool(value)
+
+
+def desired_settings(variables: t.Mapping[str, t.Any], windows_bypass: t.Callable[[list[str]], list[str]]) -> dict[str, t.Any]:
+    """What the role asks each settings module for, by module name (``None`` for a component not in ssm_proxy_components).
+
+    The plan (ssm_agent_proxy_info ``desired``) and the Apply step both read this, so that "already compliant" and
+    "what would be written" can never disagree. In Python rather than in role variables: each role variable a task
+    reads is one more template ansible-core compiles, per host and task. ``windows_bypass`` turns the agent's Go
+    no_proxy list into WinINet/WinHTTP entries (the filter ssm.proxy.windows_bypass, which warns about what Windows
+    cannot express) and is called only when ssm_proxy_windows_bypass is not given.
+    """
+    present = variables.get("ssm_proxy_state", "present") == "present"
+    components = list(variables.get("ssm_proxy_components", COMPONENTS) or [])
+    imds_bypass = _boolean(variables.get("ssm_proxy_imds_bypass", True))
+    wininet_scope = variables.get("ssm_proxy_wininet_scope")
+    winhttp_views = variables.get("ssm_proxy_winhttp_views")
+    agent: dict[str, t.Any] = {"state": "absent"}
+    wininet: dict[str, t.Any] = {"state": "absent", "scope": wininet_scope}
+    winhttp: dict[str, t.Any] = {"state": "absent", "views": winhttp_views}
+    if present:
+        url = proxy_url(_text(variables.get("ssm_proxy_url")))
+        no_proxy = variables.get("ssm_proxy_no_proxy", [])
+        username = _text(variables.get("ssm_proxy_username"))
+        agent = {"proxy": url, "no_proxy": no_proxy, "imds_bypass": imds_bypass}
+        if username:
+            agent.update(proxy_username=username, proxy_password=_text(variables.get("ssm_proxy_password")))
+        # WinINet and WinHTTP store no credentials and want per-scheme servers (a bare host:port reaches the agent as
+        # http only).
+        bypass = variables.get("ssm_proxy_windows_bypass")
+        windows = {"proxy": {"http": url, "https": url},
+                   "bypass": bypass if bypass is not None else windows_bypass(no_proxy),
+                   "imds_bypass": imds_bypass, "agent_warnings": "agent" not in components}
+        wininet = {**windows, "auto_detect": False, "scope": wininet_scope}
+        winhttp = {**windows, "views": winhttp_views}
+    return {"ssm_agent_proxy": agent if "agent" in components else None,
+            "wininet_proxy": wininet if "wininet" in components else None,
+            "winhttp_proxy": winhttp if "winhttp" in components else None}

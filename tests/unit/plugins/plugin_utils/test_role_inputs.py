@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import input_problems, unknown_variables
+from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import desired_settings, input_problems, proxy_url, unknown_variables
 
 ROLE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "agent_proxy"
 GOOD = {
@@ -87,3 +87,45 @@ def test_names_the_collection_sets_itself_are_not_warned_about() -> None:
     registered = {name for path in sources for name in re.findall(r"register: (ssm_proxy_\w+)", path.read_text(encoding="utf-8"))}
     assert registered and registered <= set(ignored), registered - set(ignored)
     assert unknown_variables(ignored, known(), ignored) == []
+
+
+# --- desired_settings: what the role asks each settings module for (the Jinja it replaced, line for line) ----------
+
+ROLE_DEFAULTS = {"ssm_proxy_state": "present", "ssm_proxy_url": "http://proxy.corp:3128", "ssm_proxy_username": "",
+                 "ssm_proxy_password": "", "ssm_proxy_no_proxy": [".corp.example.com"], "ssm_proxy_windows_bypass": None,
+                 "ssm_proxy_imds_bypass": True, "ssm_proxy_components": ["agent", "wininet", "winhttp"],
+                 "ssm_proxy_wininet_scope": ["local_system"], "ssm_proxy_winhttp_views": ["native", "wow64"]}
+
+
+def fake_bypass(entries: list[str]) -> list[str]:
+    return ["*" + entry if entry.startswith(".") else entry for entry in entries]
+
+
+@pytest.mark.parametrize(("url", "full"), [("proxy:3128", "http://proxy:3128"), ("//proxy:3128", "http://proxy:3128"),
+                                           ("https://proxy:3128", "https://proxy:3128"), ("", ""), (":3128", ":3128")])
+def test_the_url_gets_the_scheme_the_agent_assumes(url: str, full: str) -> None:
+    assert proxy_url(url) == full
+
+
+def test_present_asks_every_module_for_the_proxy_and_windows_for_no_credentials() -> None:
+    desired = desired_settings({**ROLE_DEFAULTS, "ssm_proxy_url": "proxy.corp:3128", "ssm_proxy_username": "svc",
+                                "ssm_proxy_password": "pw", "ssm_proxy_imds_bypass": "false"}, fake_bypass)
+    assert desired["ssm_agent_proxy"] == {"proxy": "http://proxy.corp:3128", "no_proxy": [".corp.example.com"], "imds_bypass": False,
+                                          "proxy_username": "svc", "proxy_password": "pw"}
+    windows = {"proxy": {"http": "http://proxy.corp:3128", "https": "http://proxy.corp:3128"}, "bypass": ["*.corp.example.com"],
+               "imds_bypass": False, "agent_warnings": False}
+    assert desired["wininet_proxy"] == {**windows, "auto_detect": False, "scope": ["local_system"]}
+    assert desired["winhttp_proxy"] == {**windows, "views": ["native", "wow64"]}
+
+
+def test_a_given_windows_bypass_wins_and_components_left_out_are_none() -> None:
+    desired = desired_settings({**ROLE_DEFAULTS, "ssm_proxy_windows_bypass": ["10.*"], "ssm_proxy_components": ["winhttp"]},
+                               lambda entries: pytest.fail("not translated when given"))
+    assert desired["ssm_agent_proxy"] is None and desired["wininet_proxy"] is None
+    assert desired["winhttp_proxy"]["bypass"] == ["10.*"] and desired["winhttp_proxy"]["agent_warnings"] is True
+
+
+def test_absent_removes_and_keeps_the_scope_and_views() -> None:
+    desired = desired_settings({**ROLE_DEFAULTS, "ssm_proxy_state": "absent", "ssm_proxy_url": ""}, fake_bypass)
+    assert desired == {"ssm_agent_proxy": {"state": "absent"}, "wininet_proxy": {"state": "absent", "scope": ["local_system"]},
+                       "winhttp_proxy": {"state": "absent", "views": ["native", "wow64"]}}
