@@ -32,6 +32,21 @@ BUILTIN_KEYS = {
 }
 READ_ONLY_ROOTS = ('HKLM', 'HKU')
 
+# .NET Framework's messages for a refused registry write (microsoft/referencesource,
+# mscorlib/microsoft/win32/registrykey.cs and the resource strings in mscorlib/mscorlib.txt):
+# - OpenSubKey(name, true) when RegOpenKeyEx returns ERROR_ACCESS_DENIED throws SecurityException
+#   Security_RegistryPermission (registrykey.cs L749-754, mscorlib.txt L1802);
+# - CreateSubKey when RegCreateKeyEx is refused calls Win32Error(ret, keyName + "\\" + subkey) (L406): an
+#   UnauthorizedAccessException UnauthorizedAccess_RegistryKeyGeneric_Key naming the whole key asked for
+#   (L1664-1667, mscorlib.txt L1789);
+# - SetValue when RegSetValueEx is refused calls Win32Error(ret, null) (L1601): UnauthorizedAccessException()
+#   with the generic Arg_UnauthorizedAccessException (L1669, mscorlib.txt L277);
+# - DeleteValue ignores every error of RegDeleteValue but "not found" (L584-603, "We really should throw an
+#   exception here if errorCode was bad, but we can't for compatibility reasons"): a refused delete is silent.
+KEY_WRITE_DENIED = 'Requested registry access is not allowed.'
+KEY_CREATE_DENIED = "Access to the registry key '{key}' is denied."
+VALUE_WRITE_DENIED = 'Attempted to perform an unauthorized operation.'
+
 # win_regedit's `type` choices -> registry type names, and the .NET RegistryValueKind names its diff shows.
 REG_TYPES = {
     'string': 'REG_SZ',
@@ -242,7 +257,8 @@ class Registry:
         if not parts:
             return join_path(hive, parts)
         if hive in READ_ONLY_ROOTS and not self.key_exists(join_path(hive, parts[:1])):
-            raise RegistryError(f"Access to the registry key '{print_path(hive, parts[:1])}' is denied.")
+            # Win32Error(ret, keyName + "\\" + subkey): the message names the whole key asked for, not the level refused.
+            raise RegistryError(KEY_CREATE_DENIED.format(key=print_path(hive, parts)))
         parts = self._listed_case(hive, parts)
         for depth in range(1, len(parts) + 1):
             level = parts[:depth]

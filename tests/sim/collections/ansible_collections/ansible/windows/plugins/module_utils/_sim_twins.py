@@ -861,9 +861,9 @@ def _session_lost(state: t.Any) -> bool:
 # Win32Error(ret, null): the generic "Attempted to perform an unauthorized operation."; DeleteValue(name, false)
 # ignores RegDeleteValue's errors, so the script looks again. The fault lists are win_regedit's stand-in's: the
 # same Windows refusal whichever code path meets it.
-KEY_WRITE_DENIED = 'Requested registry access is not allowed.'
-KEY_CREATE_DENIED = "Access to the registry key '{key}' is denied."
-VALUE_WRITE_DENIED = 'Attempted to perform an unauthorized operation.'
+KEY_WRITE_DENIED = _sim_registry.KEY_WRITE_DENIED
+KEY_CREATE_DENIED = _sim_registry.KEY_CREATE_DENIED
+VALUE_WRITE_DENIED = _sim_registry.VALUE_WRITE_DENIED
 VALUE_NOT_REMOVED = 'Windows did not remove the value (RegDeleteValue was refused).'
 
 
