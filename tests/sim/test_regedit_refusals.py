@@ -42,7 +42,7 @@ STATE: dict[str, t.Any] = {
 }
 
 NAMES = ['change', 'retype', 'create', 'fresh_key', 'delete', 'change_check', 'locked_change', 'locked_same', 'locked_absent',
-         'locked_check', 'hku_root']
+         'locked_check', 'locked_child', 'hku_root']
 TASKS: list[dict[str, t.Any]] = [
     {'name': 'change', 'ansible.windows.win_regedit': {'path': KEY, 'name': 'sz', 'data': 'new'}},
     {'name': 'retype', 'ansible.windows.win_regedit': {'path': KEY, 'name': 'Sz', 'data': 'old', 'type': 'expandstring'}},
@@ -54,6 +54,7 @@ TASKS: list[dict[str, t.Any]] = [
     {'name': 'locked_same', 'ansible.windows.win_regedit': {'path': LOCKED, 'name': 'Sz', 'data': 'old'}},
     {'name': 'locked_absent', 'ansible.windows.win_regedit': {'path': LOCKED, 'name': 'Missing', 'state': 'absent'}},
     {'name': 'locked_check', 'ansible.windows.win_regedit': {'path': LOCKED, 'name': 'Sz', 'data': 'new'}, 'check_mode': True},
+    {'name': 'locked_child', 'ansible.windows.win_regedit': {'path': LOCKED + '\\Child\\Deep', 'name': 'X', 'data': 'y'}},
     {'name': 'hku_root', 'ansible.windows.win_regedit': {'path': 'HKU:\\S-1-5-21-0\\Software', 'name': 'X', 'data': 'y'}},
 ]
 
@@ -147,3 +148,12 @@ def test_a_key_nobody_may_create(outcome: tuple[dict[str, dict[str, t.Any]], dic
     assert _shape(results['hku_root']) == {'failed': True, 'changed': False, 'data_changed': False, 'data_type_changed': False,
                                            'diff': None}
     assert not any(key.upper().startswith('HKU:\\S-1-5-21-0') for key in state['registry'])
+    # A missing key under one whose ACL refuses writing: OpenSubKey($Path, $true) gives $null (no such key, L277),
+    # and RegCreateKeyEx needs KEY_CREATE_SUB_KEY on the refusing parent: the same CreateSubKey failure.
+    deep = LOCKED + '\\Child\\Deep'
+    assert results['locked_child']['msg'] == (f'failed to create registry key at {deep}: Exception calling "CreateSubKey" with "1" '
+                                              'argument(s): "Access to the registry key '
+                                              '\'HKEY_LOCAL_MACHINE\\SOFTWARE\\Sim\\Locked\\Child\\Deep\' is denied."')
+    assert _shape(results['locked_child'])['changed'] is False and 'diff' not in results['locked_child']
+    # Only Fresh (and its parent, listed as CreateSubKey makes it) was created by this run; nothing under Locked.
+    assert set(state['registry']) == {KEY, LOCKED, 'HKLM:\\SOFTWARE\\Sim', 'HKLM:\\SOFTWARE\\Sim\\Fresh'}

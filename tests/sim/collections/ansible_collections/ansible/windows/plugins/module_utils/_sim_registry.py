@@ -251,12 +251,16 @@ class Registry:
                     break
         return out
 
-    def create_key(self, path: str) -> str:
-        """``CreateSubKey``: create the key and any missing parent; return its listed name."""
+    def create_key(self, path: str, refused: t.Sequence[str] = ()) -> str:
+        """``CreateSubKey``: create the key and any missing parent; return its listed name.
+
+        ``refused`` lists keys whose ACL refuses writing (``faults.registry_key_write_denied``): creating a
+        subkey needs KEY_CREATE_SUB_KEY on the deepest existing ancestor, so RegCreateKeyEx is refused there.
+        """
         hive, parts = split_path(path)
         if not parts:
             return join_path(hive, parts)
-        if hive in READ_ONLY_ROOTS and not self.key_exists(join_path(hive, parts[:1])):
+        if hive in READ_ONLY_ROOTS and not self.key_exists(join_path(hive, parts[:1])) or self._parent_refuses(hive, parts, refused):
             # Win32Error(ret, keyName + "\\" + subkey): the message names the whole key asked for, not the level refused.
             raise RegistryError(KEY_CREATE_DENIED.format(key=print_path(hive, parts)))
         parts = self._listed_case(hive, parts)
@@ -266,6 +270,16 @@ class Registry:
                 continue
             self.data[join_path(hive, level)] = {}
         return t.cast(str, self.find_key(join_path(hive, parts)))
+
+    def _parent_refuses(self, hive: str, parts: t.Sequence[str], refused: t.Sequence[str]) -> bool:
+        """Whether the deepest existing ancestor of a key that does not exist yet is one of ``refused``."""
+        if not refused or self.key_exists(join_path(hive, parts)):
+            return False
+        for depth in range(len(parts) - 1, 0, -1):
+            if self.key_exists(join_path(hive, parts[:depth])):
+                wanted = _fold(hive, parts[:depth])
+                return any(_fold(*split_path(key)) == wanted for key in refused)
+        return False
 
     def _materialise(self, path: str) -> str:
         """List an implied key explicitly (before a change that could make it stop being implied)."""

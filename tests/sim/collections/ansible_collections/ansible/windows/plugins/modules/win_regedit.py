@@ -282,6 +282,17 @@ def delete_value(state: HostState, path: str, name: str) -> None:
         state.registry.delete_value(path, name)
 
 
+def denied_keys(state: HostState) -> list[str]:
+    """``faults.registry_key_write_denied``: the keys whose ACL refuses writing."""
+    faults = state.data.get('faults') or {}
+    denied = faults.get('registry_key_write_denied') if isinstance(faults, dict) else None
+    if denied is None:
+        return []
+    if not isinstance(denied, list) or not all(isinstance(entry, str) for entry in denied):
+        raise StateFormatError(f'faults.registry_key_write_denied must be a list of key paths, got {denied!r}')
+    return denied
+
+
 def deny_key(module: AnsibleModule, state: HostState, path: str) -> None:
     """Fail as win_regedit does on a key whose ACL refuses writes (``faults.registry_key_write_denied``).
 
@@ -289,12 +300,7 @@ def deny_key(module: AnsibleModule, state: HostState, path: str) -> None:
     block (win_regedit.ps1 L211, L277), so EVERY call on such a key fails, in check mode too and also when
     nothing would change. A key that does not exist opens as $null without an error.
     """
-    faults = state.data.get('faults') or {}
-    denied = faults.get('registry_key_write_denied') if isinstance(faults, dict) else None
-    if denied is None:
-        return
-    if not isinstance(denied, list) or not all(isinstance(entry, str) for entry in denied):
-        raise StateFormatError(f'faults.registry_key_write_denied must be a list of key paths, got {denied!r}')
+    denied = denied_keys(state)
     registry = state.registry
     if not registry.key_exists(path):
         return
@@ -370,7 +376,8 @@ def set_present(module: AnsibleModule, state: HostState, path: str, name: str, d
     if not registry.key_exists(path):
         if not module.check_mode:
             try:
-                registry.create_key(path)
+                # A missing key under one whose ACL refuses writing: OpenSubKey gave $null, RegCreateKeyEx is refused.
+                registry.create_key(path, refused=denied_keys(state))
             except RegistryError as exc:
                 # L282-287: caught; the diff is still empty here (set at L291-292), so no `diff` comes back.
                 outcome.fail(module, f"failed to create registry key at {path}: {_method_failed('CreateSubKey', 1, str(exc))}")
