@@ -188,7 +188,9 @@ def test_regedit_rejects_non_psdrive_paths(run: Run) -> None:
         assert results[name]['failed'] is True
         assert results[name]['msg'] == f'path: {path} is not a valid powershell path, see module documentation for examples.'
     assert results['hku_root']['failed'] is True
-    assert "Access to the registry key 'HKEY_USERS\\S-1-5-21-0' is denied." in results['hku_root']['msg']
+    # CreateSubKey's Win32Error(ret, keyName + "\\" + subkey) names the whole key asked for (registrykey.cs L406).
+    assert results['hku_root']['msg'] == ('failed to create registry key at HKU:\\S-1-5-21-0\\Software: Exception calling "CreateSubKey" '
+                                          'with "1" argument(s): "Access to the registry key \'HKEY_USERS\\S-1-5-21-0\\Software\' is denied."')
 
 
 def test_arguments_are_validated_against_the_real_spec(run: Run) -> None:

@@ -151,6 +151,12 @@ def test_a_key_that_refuses_writing_fails_the_first_change(sim_twins: types.Modu
         write(sim_twins, state, Changes=[{'path': SERVICE_KEY, 'name': 'Environment', 'exists': True, 'type': 'REG_MULTI_SZ', 'value': []}])
     assert failure.value.result['error']['message'] == (  # CreateSubKey: RegCreateKeyEx refused
         "Access to the registry key 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent' is denied.")
+    # A missing subkey: creating it needs KEY_CREATE_SUB_KEY on the refusing parent; Win32Error names the whole key (registrykey.cs L406).
+    with pytest.raises(sim_twins.ScriptFailed) as failure:
+        write(sim_twins, state, Changes=[{'path': SERVICE_KEY + '\\Sub\\Deep', 'name': 'X', 'exists': True, 'type': 'REG_SZ', 'value': 'y'}])
+    assert failure.value.result['error']['message'] == (
+        "Access to the registry key 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\AmazonSSMAgent\\Sub\\Deep' is denied.")
+    assert not state.registry.key_exists(SERVICE_KEY + '\\Sub')
 
 
 def test_a_refused_removal_is_not_reported_as_done(sim_twins: types.ModuleType, sim_host: types.ModuleType) -> None:

@@ -15,6 +15,11 @@ from ansible.playbook.task import Task
 from ansible_collections.ssm.proxy.plugins.plugin_utils._host import REGEDIT_TYPES
 
 REGEDIT_TO_REG = {choice: reg for reg, choice in REGEDIT_TYPES.items()}
+# A refused RegSetValueEx: .NET's SetValue throws the generic UnauthorizedAccessException (Win32Error(ret, null),
+# referencesource mscorlib/microsoft/win32/registrykey.cs L1601, L1669); win_regedit quotes PowerShell's wrapper of it,
+# write_values.ps1 unwraps it (Get-Reason).
+VALUE_WRITE_DENIED = "Attempted to perform an unauthorized operation."
+SET_VALUE_DENIED = f'Exception calling "SetValue" with "3" argument(s): "{VALUE_WRITE_DENIED}"'
 
 
 class FakeRegistry:
@@ -55,12 +60,16 @@ class FakeRegistry:
             return {"changed": existed, "data_changed": False, "data_type_changed": False}
         if module_name == "ansible.windows.win_regedit":
             values = self.keys.setdefault(path, {})
-            if (path, module_args["name"]) in self.denied:
-                return {"failed": True, "msg": f"failed to change registry property '{module_args['name']}' at {module_args['path']}: "
-                                               "Access to the registry key is denied."}
+            denied = (path, module_args["name"]) in self.denied
             if module_args["state"] == "absent":
-                existed = values.pop(module_args["name"], None) is not None
+                # .NET's DeleteValue ignores a refused RegDeleteValue: reported as deleted, the value stays.
+                existed = (values.get if denied else values.pop)(module_args["name"], None) is not None
                 return {"changed": existed, "data_changed": existed, "data_type_changed": False}
+            if denied:
+                # win_regedit.ps1 L334 around SetValue's generic UnauthorizedAccessException (Win32Error(ret, null)).
+                return {"failed": True, "changed": False, "data_changed": True, "data_type_changed": False,
+                        "msg": f"failed to change registry property '{module_args['name']}' at {module_args['path']}: "
+                               f"{SET_VALUE_DENIED}"}
             reg_type = REGEDIT_TO_REG[module_args["type"]]
             data = module_args.get("data")
             if reg_type == "REG_MULTI_SZ":
@@ -103,7 +112,7 @@ class FakeRegistry:
             if (path, change["name"]) in self.denied:
                 return {"changed": bool(applied), "failed": True, "result": {
                     "language_mode": "FullLanguage", "conflicts": [], "applied": applied,
-                    "error": {"index": index, "path": change["path"], "name": change["name"], "message": "Access to the registry key is denied."}}}
+                    "error": {"index": index, "path": change["path"], "name": change["name"], "message": VALUE_WRITE_DENIED}}}
             values = self.keys.setdefault(path, {}) if change["exists"] else self.keys.get(path, {})
             existing = next((key for key in values if key.lower() == change["name"].lower()), None)
             if not change["exists"]:

@@ -116,7 +116,7 @@ def test_a_refused_write_names_what_went_through(make_action) -> None:
     registry.denied.add((MACHINE_CONNECTIONS_KEY.lower(), "WinHttpSettings"))
     planned = plan(make_action, registry)
     message = failure(apply(make_action, registry, snapshot=planned["snapshot"]))
-    assert f"Windows refused to write {MACHINE_CONNECTIONS_KEY}\\WinHttpSettings: Access to the registry key is denied." in message
+    assert f"Windows refused to write {MACHINE_CONNECTIONS_KEY}\\WinHttpSettings: Attempted to perform an unauthorized operation." in message
     assert "Written before it: ssm_agent_proxy, wininet_proxy (in part)." in message and "ssm.proxy.rollback" in message
     assert "Top-Secret" not in message
     assert f"winhttp_proxy@{RUN['id']}" in registry.keys[BACKUP_KEY.lower()]  # saved before the refused write

@@ -32,6 +32,21 @@ BUILTIN_KEYS = {
 }
 READ_ONLY_ROOTS = ('HKLM', 'HKU')
 
+# .NET Framework's messages for a refused registry write (microsoft/referencesource,
+# mscorlib/microsoft/win32/registrykey.cs and the resource strings in mscorlib/mscorlib.txt):
+# - OpenSubKey(name, true) when RegOpenKeyEx returns ERROR_ACCESS_DENIED throws SecurityException
+#   Security_RegistryPermission (registrykey.cs L749-754, mscorlib.txt L1802);
+# - CreateSubKey when RegCreateKeyEx is refused calls Win32Error(ret, keyName + "\\" + subkey) (L406): an
+#   UnauthorizedAccessException UnauthorizedAccess_RegistryKeyGeneric_Key naming the whole key asked for
+#   (L1664-1667, mscorlib.txt L1789);
+# - SetValue when RegSetValueEx is refused calls Win32Error(ret, null) (L1601): UnauthorizedAccessException()
+#   with the generic Arg_UnauthorizedAccessException (L1669, mscorlib.txt L277);
+# - DeleteValue ignores every error of RegDeleteValue but "not found" (L584-603, "We really should throw an
+#   exception here if errorCode was bad, but we can't for compatibility reasons"): a refused delete is silent.
+KEY_WRITE_DENIED = 'Requested registry access is not allowed.'
+KEY_CREATE_DENIED = "Access to the registry key '{key}' is denied."
+VALUE_WRITE_DENIED = 'Attempted to perform an unauthorized operation.'
+
 # win_regedit's `type` choices -> registry type names, and the .NET RegistryValueKind names its diff shows.
 REG_TYPES = {
     'string': 'REG_SZ',
@@ -236,13 +251,18 @@ class Registry:
                     break
         return out
 
-    def create_key(self, path: str) -> str:
-        """``CreateSubKey``: create the key and any missing parent; return its listed name."""
+    def create_key(self, path: str, refused: t.Sequence[str] = ()) -> str:
+        """``CreateSubKey``: create the key and any missing parent; return its listed name.
+
+        ``refused`` lists keys whose ACL refuses writing (``faults.registry_key_write_denied``): creating a
+        subkey needs KEY_CREATE_SUB_KEY on the deepest existing ancestor, so RegCreateKeyEx is refused there.
+        """
         hive, parts = split_path(path)
         if not parts:
             return join_path(hive, parts)
-        if hive in READ_ONLY_ROOTS and not self.key_exists(join_path(hive, parts[:1])):
-            raise RegistryError(f"Access to the registry key '{print_path(hive, parts[:1])}' is denied.")
+        if hive in READ_ONLY_ROOTS and not self.key_exists(join_path(hive, parts[:1])) or self._parent_refuses(hive, parts, refused):
+            # Win32Error(ret, keyName + "\\" + subkey): the message names the whole key asked for, not the level refused.
+            raise RegistryError(KEY_CREATE_DENIED.format(key=print_path(hive, parts)))
         parts = self._listed_case(hive, parts)
         for depth in range(1, len(parts) + 1):
             level = parts[:depth]
@@ -250,6 +270,16 @@ class Registry:
                 continue
             self.data[join_path(hive, level)] = {}
         return t.cast(str, self.find_key(join_path(hive, parts)))
+
+    def _parent_refuses(self, hive: str, parts: t.Sequence[str], refused: t.Sequence[str]) -> bool:
+        """Whether the deepest existing ancestor of a key that does not exist yet is one of ``refused``."""
+        if not refused or self.key_exists(join_path(hive, parts)):
+            return False
+        for depth in range(len(parts) - 1, 0, -1):
+            if self.key_exists(join_path(hive, parts[:depth])):
+                wanted = _fold(hive, parts[:depth])
+                return any(_fold(*split_path(key)) == wanted for key in refused)
+        return False
 
     def _materialise(self, path: str) -> str:
         """List an implied key explicitly (before a change that could make it stop being implied)."""

@@ -861,9 +861,9 @@ def _session_lost(state: t.Any) -> bool:
 # Win32Error(ret, null): the generic "Attempted to perform an unauthorized operation."; DeleteValue(name, false)
 # ignores RegDeleteValue's errors, so the script looks again. The fault lists are win_regedit's stand-in's: the
 # same Windows refusal whichever code path meets it.
-KEY_WRITE_DENIED = 'Requested registry access is not allowed.'
-KEY_CREATE_DENIED = "Access to the registry key '{key}' is denied."
-VALUE_WRITE_DENIED = 'Attempted to perform an unauthorized operation.'
+KEY_WRITE_DENIED = _sim_registry.KEY_WRITE_DENIED
+KEY_CREATE_DENIED = _sim_registry.KEY_CREATE_DENIED
+VALUE_WRITE_DENIED = _sim_registry.VALUE_WRITE_DENIED
 VALUE_NOT_REMOVED = 'Windows did not remove the value (RegDeleteValue was refused).'
 
 
@@ -965,7 +965,8 @@ def _apply_change(state: t.Any, change: t.Mapping[str, t.Any]) -> bool:
     """Set-Change: SetValue through CreateSubKey, or DeleteValue; whether the registry changed."""
     registry = state.registry
     path, name = _registry_path(change.get('path')), ps_string(change.get('name'))
-    key_denied = any(_same_key(registry, path, denied) for denied in _fault_list(state, 'registry_key_write_denied'))
+    denied_keys = _fault_list(state, 'registry_key_write_denied')
+    key_denied = any(_same_key(registry, path, denied) for denied in denied_keys)
     value_denied = any(_same_key(registry, path, key) and name.casefold() == value_name.casefold()
                        for key, value_name in map(_split_value_path, _fault_list(state, 'registry_write_denied')))
     hive, parts = _sim_registry.split_path(path)
@@ -975,7 +976,7 @@ def _apply_change(state: t.Any, change: t.Mapping[str, t.Any]) -> bool:
             raise _WriteRefused(KEY_CREATE_DENIED.format(key=_sim_registry.print_path(hive, parts)))
         if not registry.key_exists(path):
             try:
-                registry.create_key(path)
+                registry.create_key(path, refused=denied_keys)
             except _sim_registry.RegistryError as error:
                 raise _WriteRefused(str(error)) from None
         if value_denied:

@@ -25,7 +25,8 @@ from ansible_collections.ansible.windows.plugins.module_utils._sim_registry impo
     _fold,
     expand_environment_strings,
     native_value,
-    print_path,
+    KEY_WRITE_DENIED,
+    VALUE_WRITE_DENIED,
     split_path,
 )
 
@@ -215,20 +216,40 @@ def diff_value(reg_type: str, value: t.Any) -> dict[str, t.Any]:
 
 
 # --- State changes -----------------------------------------------------------------------------------------
+#
+# How win_regedit.ps1 (ansible.windows 3.3.0) meets a refusal, and what the stand-in reproduces. It uses
+# Microsoft.Win32.RegistryKey directly, in the module process's registry view ([Microsoft.Win32.Registry]::
+# LocalMachine etc., L470-477), never the registry provider cmdlets:
+# - Set-StatePresent / Set-StateAbsent open the key with $Hive.OpenSubKey($Path, $true) outside any try block
+#   (L211, L277): a key whose ACL refuses writing throws SecurityException; the module's $ErrorActionPreference
+#   is Stop (ansible-core executor/powershell/module_wrapper.ps1), nothing catches it, and the wrapper reports
+#   {failed, msg: "Unhandled exception while executing module: $ErrorRecord", exception} and nothing else.
+# - CreateSubKey($Path) (L283) is caught: FailJson("failed to create registry key at <path>: ...") (L286).
+# - SetValue($Name, $Data, $Type) (L331, L352) is caught: FailJson("failed to change|create registry property
+#   '<name>' at <path>: ...") (L334, L355), after data_changed/data_type_changed (L314-324) and the key's diff
+#   entry (L296-297) were set and before changed (L337, L358).
+# - DeleteValue($Name) (L246) never throws for a refusal (.NET ignores RegDeleteValue's errors, see
+#   _sim_registry.VALUE_WRITE_DENIED's comment): changed true (L253), the diff shows the value gone, and it stays.
+# "$($_.Exception.Message)" of a .NET method call is PowerShell's MethodInvocationException text,
+# 'Exception calling "<method>" with "<n>" argument(s): "<.NET message>"' (PowerShell's ExtendedTypeSystem.resx).
 
-def deny_write(module: AnsibleModule, state: HostState, path: str, name: str, verb: str, outcome: 'Outcome') -> None:
-    """Fail as SetValue/DeleteValue does when Windows refuses the write (``faults.registry_write_denied``).
+def _method_failed(method: str, arguments: int, message: str) -> str:
+    """The MethodInvocationException message PowerShell puts around a .NET exception."""
+    return f'Exception calling "{method}" with "{arguments}" argument(s): "{message}"'
+
+
+def _value_denied(state: HostState, path: str, name: str) -> bool:
+    """Whether ``faults.registry_write_denied`` refuses writing this one value.
 
     Entries are ``<key path>\\<value name>``, matched as the registry matches (case-insensitive,
-    ``HKU:\\.DEFAULT`` is ``S-1-5-18``). The real module catches the exception and reports
-    ``failed to <verb> registry property '<name>' at <path>: <message>``; .NET's message for
-    ERROR_ACCESS_DENIED from RegSetValueEx/RegDeleteValue is ``Access to the registry key '<key>' is denied.``
-    Only a write that would happen is refused: an unchanged value is never written, so never denied.
+    ``HKU:\\.DEFAULT`` is ``S-1-5-18``). Windows keeps ACLs per key, not per value: this is a refusal of the
+    RegSetValueEx/RegDeleteValue call itself (a registry filter such as an endpoint product's tamper
+    protection), which returns ERROR_ACCESS_DENIED through a handle that was opened for writing.
     """
     faults = state.data.get('faults') or {}
     denied = faults.get('registry_write_denied') if isinstance(faults, dict) else None
     if denied is None:
-        return
+        return False
     if not isinstance(denied, list) or not all(isinstance(entry, str) and '\\' in entry for entry in denied):
         raise StateFormatError(f'faults.registry_write_denied must be a list of "<key path>\\<value name>" strings, got {denied!r}')
     hive, parts = split_path(path)
@@ -237,32 +258,65 @@ def deny_write(module: AnsibleModule, state: HostState, path: str, name: str, ve
         key, _sep, value_name = entry.rpartition('\\')
         entry_hive, entry_parts = split_path(key)
         if _fold(entry_hive, entry_parts) + (value_name.casefold(),) == wanted:
-            module.fail_json(msg=f"failed to {verb} registry property '{name}' at {path}: "
-                                 f"Access to the registry key '{print_path(hive, parts)}' is denied.", **outcome.result)
+            return True
+    return False
 
 
-def deny_key(module: AnsibleModule, state: HostState, path: str, outcome: 'Outcome') -> None:
-    """Fail as win_regedit does on a key whose ACL refuses writes (``faults.registry_key_write_denied``).
+def set_value(module: AnsibleModule, state: HostState, path: str, name: str, stored_name: str, reg_type: str, data: t.Any,
+              verb: str, outcome: 'Outcome') -> None:
+    """``$key.SetValue($Name, $Data, $Type)`` in its try block (win_regedit.ps1 L330-335 change, L351-356 create).
 
-    Set-StatePresent and Set-StateAbsent both open the key with ``$Hive.OpenSubKey($Path, $true)`` before
-    anything else and outside any try block (win_regedit.ps1 of 3.3.0, ~L211 and ~L277), so EVERY call on
-    such a key fails, in check mode too and also when nothing would change: .NET throws a
-    SecurityException that Ansible.Basic reports as an unhandled exception. A key that does not exist
-    opens as $null without an error.
+    A refused RegSetValueEx is Win32Error(ret, null) in .NET: the generic UnauthorizedAccessException message,
+    which names neither key nor value (registrykey.cs L1601, L1669). The module's message names both, as
+    given in the task (``$Name``, ``$PrintPath``); the registry keeps an existing value's own spelling.
     """
+    if _value_denied(state, path, stored_name):
+        outcome.fail(module, f"failed to {verb} registry property '{name}' at {path}: "
+                             f"{_method_failed('SetValue', 3, VALUE_WRITE_DENIED)}")
+    state.registry.set_value(path, stored_name, reg_type, data)
+
+
+def delete_value(state: HostState, path: str, name: str) -> None:
+    """``$key.DeleteValue($Name)`` (win_regedit.ps1 L246): a refused RegDeleteValue is ignored by .NET, the value stays."""
+    if not _value_denied(state, path, name):
+        state.registry.delete_value(path, name)
+
+
+def denied_keys(state: HostState) -> list[str]:
+    """``faults.registry_key_write_denied``: the keys whose ACL refuses writing."""
     faults = state.data.get('faults') or {}
     denied = faults.get('registry_key_write_denied') if isinstance(faults, dict) else None
     if denied is None:
-        return
+        return []
     if not isinstance(denied, list) or not all(isinstance(entry, str) for entry in denied):
         raise StateFormatError(f'faults.registry_key_write_denied must be a list of key paths, got {denied!r}')
+    return denied
+
+
+def deny_key(module: AnsibleModule, state: HostState, path: str) -> None:
+    """Fail as win_regedit does on a key whose ACL refuses writes (``faults.registry_key_write_denied``).
+
+    ``$Hive.OpenSubKey($Path, $true)`` comes first in Set-StatePresent and Set-StateAbsent, outside any try
+    block (win_regedit.ps1 L211, L277), so EVERY call on such a key fails, in check mode too and also when
+    nothing would change. A key that does not exist opens as $null without an error.
+    """
+    denied = denied_keys(state)
     registry = state.registry
     if not registry.key_exists(path):
         return
     wanted = _fold(*split_path(path))
     if any(_fold(*split_path(entry)) == wanted for entry in denied):
-        module.fail_json(msg='Unhandled exception while executing module: Exception calling "OpenSubKey" with "2" argument(s): '
-                             '"Requested registry access is not allowed."', **outcome.result)
+        unhandled(module, _method_failed('OpenSubKey', 2, KEY_WRITE_DENIED))
+
+
+def unhandled(module: AnsibleModule, message: str) -> t.NoReturn:
+    """An exception nothing in the module catches: module_wrapper.ps1's result, without the module's own keys.
+
+    The wrapper prints ``{failed, msg: "Unhandled exception while executing module: $ErrorRecord", exception}``
+    (ansible-core executor/powershell/module_wrapper.ps1 ~L83-88); Ansible.Basic's Result (changed,
+    data_changed, ...) is never written.
+    """
+    module.fail_json(msg=f'Unhandled exception while executing module: {message}', exception=message)
 
 
 class Outcome:
@@ -270,8 +324,20 @@ class Outcome:
 
     def __init__(self) -> None:
         self.result: dict[str, t.Any] = {'changed': False, 'data_changed': False, 'data_type_changed': False}
-        self.before: t.Any = ''
-        self.after: t.Any = ''
+        # $Module.Diff stays empty until Set-State* assigns before/after; Ansible.Basic then leaves `diff` out.
+        self.before: t.Any = None
+        self.after: t.Any = None
+
+    def report(self, module: AnsibleModule) -> dict[str, t.Any]:
+        """Result plus ``diff`` as GetFormattedResults adds it: in diff mode, once the diff has entries."""
+        result = dict(self.result)
+        if module._diff and self.before is not None:  # pylint: disable=protected-access
+            result['diff'] = {'before': self.before, 'after': self.after}
+        return result
+
+    def fail(self, module: AnsibleModule, message: str) -> t.NoReturn:
+        """$Module.FailJson(message, $_): the result so far (and the diff so far) with failed and msg."""
+        module.fail_json(msg=message, **self.report(module))
 
 
 def set_absent(module: AnsibleModule, state: HostState, path: str, name: t.Optional[str], delete_key: bool,
@@ -297,8 +363,7 @@ def set_absent(module: AnsibleModule, state: HostState, path: str, name: t.Optio
         # This GetValue has no DoNotExpandEnvironmentNames: the diff shows the expanded text.
         value = expand_environment_strings(value, registry.expansion_environment())
     if not module.check_mode:
-        deny_write(module, state, path, stored_name, 'delete', outcome)
-        registry.delete_value(path, stored_name)
+        delete_value(state, path, stored_name)
     outcome.result['changed'] = True
     outcome.before = {path: {name or '': diff_value(entry['type'], value)}}
     outcome.after = {path: {}}
@@ -311,9 +376,11 @@ def set_present(module: AnsibleModule, state: HostState, path: str, name: str, d
     if not registry.key_exists(path):
         if not module.check_mode:
             try:
-                registry.create_key(path)
+                # A missing key under one whose ACL refuses writing: OpenSubKey gave $null, RegCreateKeyEx is refused.
+                registry.create_key(path, refused=denied_keys(state))
             except RegistryError as exc:
-                module.fail_json(msg=f'failed to create registry key at {path}: {exc}', **outcome.result)
+                # L282-287: caught; the diff is still empty here (set at L291-292), so no `diff` comes back.
+                outcome.fail(module, f"failed to create registry key at {path}: {_method_failed('CreateSubKey', 1, str(exc))}")
         outcome.result['changed'] = True
         outcome.before, outcome.after = {}, {path: {}}
         if module.check_mode:
@@ -327,8 +394,7 @@ def set_present(module: AnsibleModule, state: HostState, path: str, name: str, d
     found = registry.get_value(path, name)
     if found is None:
         if not module.check_mode:
-            deny_write(module, state, path, name, 'create', outcome)
-            registry.set_value(path, name, reg_type, data)
+            set_value(module, state, path, name, name, reg_type, data, 'create', outcome)
         outcome.result['changed'] = True
         outcome.after[path][name] = diff_value(reg_type, data)
         return
@@ -346,8 +412,7 @@ def set_present(module: AnsibleModule, state: HostState, path: str, name: str, d
         outcome.result['data_changed'] = True
     if change:
         if not module.check_mode:
-            deny_write(module, state, path, stored_name, 'change', outcome)
-            registry.set_value(path, stored_name, reg_type, data)
+            set_value(module, state, path, name, stored_name, reg_type, data, 'change', outcome)
         outcome.result['changed'] = True
         outcome.before[path][name] = diff_value(existing_type, existing)
         outcome.after[path][name] = diff_value(reg_type, data)
@@ -379,18 +444,15 @@ def regedit(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
     try:
         data = convert_data(module, params['data'], reg_type, name)
     except ConversionError as exc:
-        module.fail_json(msg=f'Unhandled exception while executing module: {exc}', **outcome.result)
+        unhandled(module, str(exc))
 
-    deny_key(module, state, path, outcome)
+    deny_key(module, state, path)
     if params['state'] == 'present':
         set_present(module, state, path, name or '', data, reg_type, outcome)
     else:
         set_absent(module, state, path, name, params['delete_key'], outcome)
 
-    result = dict(outcome.result)
-    if module._diff:  # pylint: disable=protected-access
-        result['diff'] = {'before': outcome.before, 'after': outcome.after}
-    return result
+    return outcome.report(module)
 
 
 def main() -> None:
