@@ -17,6 +17,8 @@ import difflib
 import re
 import typing as t
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 ROLE = "ssm.proxy.agent_proxy"
 COMPONENTS = ("agent", "wininet", "winhttp")
 # A region name (eu-west-1) or empty, and endpoint prefixes (ssm, ec2messages): DNS labels, as preflight.ps1 builds
@@ -129,13 +131,6 @@ def proxy_url(url: str) -> str:
     return "http://" + url
 
 
-def _boolean(value: t.Any) -> bool:
-    """What Ansible's ``bool`` filter makes of a value from ``-e key=value`` or a survey (argument-spec checked)."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on", "y", "t")
-    return bool(value)
-
-
 def desired_settings(variables: t.Mapping[str, t.Any], windows_bypass: t.Callable[[list[str]], list[str]]) -> dict[str, t.Any]:
     """What the role asks each settings module for, by module name (``None`` for a component not in ssm_proxy_components).
 
@@ -147,7 +142,8 @@ def desired_settings(variables: t.Mapping[str, t.Any], windows_bypass: t.Callabl
     """
     present = variables.get("ssm_proxy_state", "present") == "present"
     components = list(variables.get("ssm_proxy_components", COMPONENTS) or [])
-    imds_bypass = _boolean(variables.get("ssm_proxy_imds_bypass", True))
+    # Text from `-e key=value` or a survey, as the argument spec converts it (the role's `bool` filter did the same).
+    imds_bypass = boolean(variables.get("ssm_proxy_imds_bypass", True), strict=False)
     wininet_scope = variables.get("ssm_proxy_wininet_scope")
     winhttp_views = variables.get("ssm_proxy_winhttp_views")
     agent: dict[str, t.Any] = {"state": "absent"}

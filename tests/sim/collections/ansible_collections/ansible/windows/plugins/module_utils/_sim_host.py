@@ -57,6 +57,16 @@ def _exit_failed(msg: str) -> t.NoReturn:
 
 # --- The argument spec of the real module -----------------------------------------------------------------
 
+def unhandled(module: AnsibleModule, message: str) -> t.NoReturn:
+    """An exception nothing in the module catches: module_wrapper.ps1's result, without the module's own keys.
+
+    Ansible.Basic modules run with $ErrorActionPreference Stop; an uncaught error reaches the wrapper, which prints
+    ``{failed, msg: "Unhandled exception while executing module: $ErrorRecord", exception}`` (ansible-core
+    executor/powershell/module_wrapper.ps1 ~L83-88); the module's Result (changed, data_changed, ...) is never written.
+    """
+    module.fail_json(msg=f'Unhandled exception while executing module: {message}', exception=message)
+
+
 def _doc_string(path: str, variable: str, class_name: t.Optional[str] = None) -> str:
     """A string constant from a module or doc fragment file, read without importing (executing) it."""
     with open(path, encoding='utf-8') as handle:

@@ -16,7 +16,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ansible.windows.plugins.module_utils._sim_host import HostState, run_module
+from ansible_collections.ansible.windows.plugins.module_utils._sim_host import HostState, run_module, unhandled
 from ansible_collections.ansible.windows.plugins.module_utils._sim_registry import (
     REG_TYPES,
     VALUE_KINDS,
@@ -307,16 +307,6 @@ def deny_key(module: AnsibleModule, state: HostState, path: str) -> None:
     wanted = _fold(*split_path(path))
     if any(_fold(*split_path(entry)) == wanted for entry in denied):
         unhandled(module, _method_failed('OpenSubKey', 2, KEY_WRITE_DENIED))
-
-
-def unhandled(module: AnsibleModule, message: str) -> t.NoReturn:
-    """An exception nothing in the module catches: module_wrapper.ps1's result, without the module's own keys.
-
-    The wrapper prints ``{failed, msg: "Unhandled exception while executing module: $ErrorRecord", exception}``
-    (ansible-core executor/powershell/module_wrapper.ps1 ~L83-88); Ansible.Basic's Result (changed,
-    data_changed, ...) is never written.
-    """
-    module.fail_json(msg=f'Unhandled exception while executing module: {message}', exception=message)
 
 
 class Outcome:

@@ -17,7 +17,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ansible.windows.plugins.module_utils._sim_host import HostState, run_module
+from ansible_collections.ansible.windows.plugins.module_utils._sim_host import HostState, run_module, unhandled
 from ansible_collections.ansible.windows.plugins.module_utils._sim_services import (
     ServiceError,
     account_name,
@@ -208,7 +208,9 @@ def service(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
         else:
             after = before
     except ServiceError as exc:
-        module.fail_json(msg=f'Unhandled exception while executing module: {exc}', changed=changed)
+        # Start-Service, Stop-Service and Restart-Service are called outside any try (win_service.ps1 of ansible.windows
+        # 3.3.0, L840, L846, L851): the error is unhandled, and the result has no `changed`, whatever the service did.
+        unhandled(module, str(exc))
 
     result: dict[str, t.Any] = {'changed': changed, 'exists': False}
     if after:
