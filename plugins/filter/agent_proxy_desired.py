@@ -48,11 +48,14 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ssm.proxy.plugins.filter.windows_bypass import windows_bypass
-from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import desired_settings
-
 
 def agent_proxy_desired(variables: t.Any) -> dict[str, t.Any]:
+    """What the role asks each settings module for (see plugin_utils/_role_inputs.py, desired_settings)."""
+    # Imported when called: ansible-core loads every ssm.proxy filter file in each worker process that uses any of
+    # them (Jinja2Loader.get_with_context scans them all), so what a filter file imports at its top, every such task pays.
+    from ansible_collections.ssm.proxy.plugins.filter.windows_bypass import windows_bypass
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import desired_settings
+
     if not isinstance(variables, dict):
         raise AnsibleFilterError(f"agent_proxy_desired: expects the role variables as a dict, got {type(variables).__name__}")
     return desired_settings(variables, windows_bypass)

@@ -48,11 +48,13 @@ import typing as t
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import input_problems
-
 
 def agent_proxy_input_problems(variables: t.Any) -> list[str]:
     """The role's consistency checks (see plugin_utils/_role_inputs.py)."""
+    # Imported when called: ansible-core loads every ssm.proxy filter file in each worker process that uses any of
+    # them (Jinja2Loader.get_with_context scans them all), so what a filter file imports at its top, every such task pays.
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import input_problems
+
     if not isinstance(variables, dict):
         raise AnsibleFilterError(f"agent_proxy_input_problems: expects a dict of role variables, got {type(variables).__name__}")
     return input_problems(variables)

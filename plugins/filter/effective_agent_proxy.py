@@ -70,15 +70,17 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ssm.proxy.plugins.plugin_utils._diagnosis import diagnose
-from ansible_collections.ssm.proxy.plugins.plugin_utils._proxy import ProxyInputError
-from ansible_collections.ssm.proxy.plugins.plugin_utils._routes import validate_endpoints
-
 KNOWN_KEYS = frozenset(("service_registry", "system_environment", "localsystem_environment", "wininet", "winhttp", "agent_log", "endpoints"))
 
 
 def effective_agent_proxy(sources: t.Any) -> dict[str, t.Any]:
     """The agent's effective proxy, its sources and findings, for sources given as data."""
+    # Imported when called: ansible-core loads every ssm.proxy filter file in each worker process that uses any of
+    # them (Jinja2Loader.get_with_context scans them all), so what a filter file imports at its top, every such task pays.
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._diagnosis import diagnose
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._proxy import ProxyInputError
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._routes import validate_endpoints
+
     if not isinstance(sources, Mapping):
         raise AnsibleFilterError(f"effective_agent_proxy: the input must be a dict of sources, got {type(sources).__name__}")
     unknown = sorted(set(sources) - KNOWN_KEYS)

@@ -55,8 +55,6 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import unknown_variables as find_unknown
-
 display = Display()
 
 
@@ -68,6 +66,10 @@ def _names(option: str, value: t.Any) -> list[str]:
 
 def unknown_variables(names: t.Any, known: t.Any, ignored: t.Any = ()) -> list[str]:
     """Warn once per unknown name (Display drops a repeated warning) and return the warnings."""
+    # Imported when called: ansible-core loads every ssm.proxy filter file in each worker process that uses any of
+    # them (Jinja2Loader.get_with_context scans them all), so what a filter file imports at its top, every such task pays.
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._role_inputs import unknown_variables as find_unknown
+
     warnings = find_unknown(_names("_input", names), _names("known", known), _names("ignored", list(ignored)))
     for warning in warnings:
         display.warning(warning)

@@ -49,13 +49,15 @@ import typing as t
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.ssm.proxy.plugins.plugin_utils._winproxy import windows_bypass_from_go
-
 display = Display()
 
 
 def windows_bypass(entries: t.Any) -> list[str]:
     """Windows bypass entries for a Go no_proxy list (a list, or a comma-separated string)."""
+    # Imported when called: ansible-core loads every ssm.proxy filter file in each worker process that uses any of
+    # them (Jinja2Loader.get_with_context scans them all), so what a filter file imports at its top, every such task pays.
+    from ansible_collections.ssm.proxy.plugins.plugin_utils._winproxy import windows_bypass_from_go
+
     if isinstance(entries, str):
         entries = entries.split(",")
     if not isinstance(entries, (list, tuple)):

@@ -13,7 +13,6 @@ no module can make: a variable the role does not know, which Ansible silently ig
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing as t
 
@@ -105,6 +104,8 @@ def unknown_variables(names: t.Iterable[str], known: t.Iterable[str], ignored: t
     Ansible hands a misspelt variable (``ssm_proxy_noproxy``) to nobody and says nothing: internal traffic then goes
     through the proxy. ``ignored`` are names the collection itself sets (registered results, playbook variables).
     """
+    import difflib  # only when a name is checked: importing it is a cost every worker that loads this file would pay
+
     known_names = sorted(set(known))
     # Compared without the shared prefix, which would make every name look close to every other.
     by_suffix = {name.removeprefix(PREFIX): name for name in known_names}
