@@ -149,6 +149,13 @@ def task_output(stdout: str, task: str) -> str:
     return stdout[start:following if following > 0 else None]
 
 
+def handler_output(stdout: str, handler: str) -> str:
+    """What the callback printed for one handler, up to the next task or handler."""
+    start = stdout.index(f"RUNNING HANDLER [ssm.proxy.agent_proxy : {handler}]")
+    ends = [end for end in (stdout.find("\nTASK [", start + 1), stdout.find("\nRUNNING HANDLER [", start + 1)) if end > 0]
+    return stdout[start:min(ends) if ends else None]
+
+
 def per_host(task: str) -> dict[str, str]:
     """A task's output split per host: each host's diff is printed right before its ``changed: [host]`` line."""
     parts = re.split(r"^changed: \[([^\]]+)\]$", task.split("\n", 1)[1], flags=re.MULTILINE)
@@ -182,9 +189,12 @@ def test_check_mode_costs_one_execution_and_shows_what_the_first_run_does(sim_fl
     assert would.count("changed: [") == did.count("changed: [") == len(hosts)
     assert "AmazonSSMAgent\\Environment" in did and "WinINet settings" in did and "WinHttpSettings (native, wow64)" in did
     assert per_host(would) == per_host(did), (would, did)
-    restart = "Restart | the agent uses its proxy settings only from its next start"
-    assert task_output(checked.stdout, restart).count("AmazonSSMAgent would restart (check mode)") == len(hosts)
-    assert task_output(changed.stdout, restart).count("restarting AmazonSSMAgent") == len(hosts)
+    # Check mode names the restart on the controller; the run restarts with win_service, once per host.
+    would_restart = handler_output(checked.stdout, "Restart the SSM Agent (check mode)")
+    assert would_restart.count("Its Environment value would change: AmazonSSMAgent would restart (check mode).") == len(hosts)
+    assert "RUNNING HANDLER [ssm.proxy.agent_proxy : Restart the SSM Agent]" not in checked.stdout, output(checked)
+    assert handler_output(changed.stdout, "Restart the SSM Agent").count("changed: [") == len(hosts)
+    assert "Restart the SSM Agent (check mode)" not in changed.stdout, output(changed)
 
 
 def test_first_run_with_every_safety_on_stays_within_budget(sim_fleet) -> None:

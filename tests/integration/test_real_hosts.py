@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
+import re
 import typing as t
 
 import pytest
@@ -83,9 +84,15 @@ def test_agent_running_without_the_registry_values_is_restarted_once_then_left_a
     assert result.returncode == 0, output(result)
     assert startup_blocks(fleet, "h") == 1 and fleet.state("h")["agent"]["running"]["https_proxy"] == ""
 
+    checked = fleet.run(CONFIGURE, "--check")
+    assert checked.returncode == 0, output(checked)
+    assert "not the values its registry holds: AmazonSSMAgent would restart (check mode)." in checked.stdout, output(checked)
+    assert startup_blocks(fleet, "h") == 1
+
     result = fleet.run(CONFIGURE)
     assert result.returncode == 0, output(result)
-    assert "not the values its registry holds: restarting AmazonSSMAgent" in result.stdout, output(result)
+    # Nothing to write: the Apply step reports the restart the running agent needs, and the handler makes it.
+    assert re.search(r"RUNNING HANDLER \[ssm\.proxy\.agent_proxy : Restart the SSM Agent\] \**\nchanged: \[h\]", result.stdout), output(result)
     assert startup_blocks(fleet, "h") == 2 and fleet.state("h")["agent"]["running"]["https_proxy"] == PROXY
 
     fleet.state_path("h").write_text(json.dumps({**fleet.state("h"), "calls": []}), encoding="utf-8")

@@ -84,7 +84,7 @@ def test_check_mode_changes_nothing(sim_fleet) -> None:
     assert fleet.host_state("clean") == before  # registry, services and the agent log
     # The plan's read only: the restart is announced on the controller, and win_service is not even asked.
     assert [call["module"] for call in fleet.calls("clean")] == ["ansible.windows.win_powershell"]
-    assert "Its Environment value changed: AmazonSSMAgent would restart (check mode)." in result.stdout, output(result)
+    assert "Its Environment value would change: AmazonSSMAgent would restart (check mode)." in result.stdout, output(result)
 
 
 def test_unreachable_proxy_fails_preflight_with_nothing_changed(sim_fleet) -> None:
