@@ -130,15 +130,26 @@ def test_string_values_from_a_json_file_are_checked_like_typed_ones(sim_fleet, t
     assert fleet.calls("win") == []
 
 
-def test_a_misspelt_variable_is_warned_about_before_the_host_is_read(sim_fleet) -> None:
+def test_a_misspelt_variable_is_warned_about_once(sim_fleet) -> None:
     fleet = sim_fleet({"win": "server2022"})
     before = fleet.host_state("win")
     result = fleet.run(CONFIGURE, "--check", "-e", '{"ssm_proxy_url": "http://proxy.example.com:3128", "ssm_proxy_noproxy": ["corp.example.com"]}')
     assert result.returncode == 0, output(result)
     warning = "ssm_proxy_noproxy is not a variable of ssm.proxy.agent_proxy and is ignored; did you mean ssm_proxy_no_proxy?"
-    assert warning in result.stdout + result.stderr, output(result)
-    assert result.stdout.index("ssm_proxy_noproxy is not") < result.stdout.index("Plan | read every source"), output(result)
+    assert (result.stdout + result.stderr).count(warning) == 1, output(result)
     assert fleet.host_state("win") == before
+
+
+def test_a_mistake_across_variables_fails_before_the_host_is_read_and_still_warns(sim_fleet) -> None:
+    fleet = sim_fleet({"win": "server2022"})
+    result = fleet.run(CONFIGURE, "-e", '{"ssm_proxy_url": "http://proxy.example.com:3128", "ssm_proxy_username": "svc-ssm",'
+                                         ' "ssm_proxy_noproxy": ["corp.example.com"]}')
+    assert result.returncode != 0, output(result)
+    assert "ssm_proxy_noproxy is not a variable of ssm.proxy.agent_proxy" in result.stdout + result.stderr, output(result)
+    failures = [line for line in result.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]
+    assert len(failures) == 1 and "ssm_proxy_username 'svc-ssm' is set but ssm_proxy_password is empty" in failures[0], output(result)
+    assert failures[0].rstrip().endswith('Nothing was changed."}'), output(result)
+    assert fleet.calls("win") == []  # not even read
 
 
 def test_a_url_without_scheme_is_completed_before_the_preflight(sim_fleet) -> None:
