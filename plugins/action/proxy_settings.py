@@ -17,7 +17,7 @@ import typing as t
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ..plugin_utils import _snapshot
+from ..plugin_utils import _preflight, _snapshot
 from ..plugin_utils._action import BACKUP_OPTION, RUN_OPTION, failures_as_results
 from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, BackupHost, RunInfo
 from ..plugin_utils._batch import BatchHost
@@ -34,6 +34,15 @@ ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "on_change": {"type": "str", "choices": ["fail", "reread"], "default": "fail"},
     "backup": BACKUP_OPTION,
     "run": RUN_OPTION,
+    "preflight": {"type": "dict", "options": {
+        "proxy": {"type": "str", "required": True},
+        "username": {"type": "str"},
+        "password": {"type": "str", "no_log": True},
+        "region": {"type": "str", "default": ""},
+        "services": {"type": "list", "elements": "str", "default": list(_preflight.SERVICES)},
+        "required": {"type": "list", "elements": "str", "default": list(_preflight.AGENT_SERVICES)},
+        "timeout": {"type": "int", "default": 10},
+    }},
 }
 # The documented order: the agent's own proxy first, then WinINet, then WinHTTP.
 ORDER = ("ssm_agent_proxy", "wininet_proxy", "winhttp_proxy")
@@ -115,6 +124,13 @@ class ActionModule(ActionBase):
             plans = desired_plans({component: args[component] for component in ORDER if args[component] is not None}, prefix="")
             if not plans:
                 raise ProxyInputError("ssm_agent_proxy", "give the options of at least one of ssm_agent_proxy, wininet_proxy, winhttp_proxy")
+            # Before anything is read for the write or written: a proxy that cuts the agent off is never configured.
+            # In check mode nothing would be written, so nothing is probed either.
+            verdict = _preflight.run(host, args["preflight"]) if args["preflight"] and not check_mode else None
+            if verdict is not None and not verdict["passed"]:
+                result.update(failed=True, changed=False, msg=f"{_preflight.summary(verdict, args['preflight']['proxy']).rstrip('.')}. Nothing was written.",
+                              preflight=verdict, executions=host.executions)
+                return result
             state = _snapshot.load(args["snapshot"], host_name) if args["snapshot"] else None
             reused = state is not None
             if state is None:
@@ -152,6 +168,10 @@ class ActionModule(ActionBase):
             result["backup"] = {"key": BACKUP_KEY, "names": [entry["name"] for entry in saved], "saved": any(entry["saved"] for entry in saved)}
         if self._task.diff:
             result["diff"] = [diff for component, diff in zip(results, diffs) if results[component]["changed"]]
+        if verdict is not None:
+            result["preflight"] = verdict
+            if verdict["unreachable"]:
+                warnings.insert(0, _preflight.summary(verdict, args["preflight"]["proxy"]))
         if warnings:
             result["warnings"] = warnings
         return result

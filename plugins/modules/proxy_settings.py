@@ -52,6 +52,46 @@ options:
     type: str
     choices: [fail, reread]
     default: fail
+  preflight:
+    description:
+      - Before anything is written, request the Systems Manager endpoints from the host through O(preflight.proxy), as the
+        agent would (CONNECT, Basic credentials only), in one more execution. An endpoint counts as reachable only when the
+        endpoint itself answered through the proxy's tunnel, not when the proxy answered for it.
+      - When one of O(preflight.required) is out of reach, or the script cannot run (a region that instance metadata does not
+        give), nothing is written and the task fails with RV(preflight). Another endpoint out of reach is a warning.
+      - Not run in check mode (nothing would be written). Omit for no pre-flight.
+    type: dict
+    suboptions:
+      proxy:
+        description: The proxy URL the agent is about to use (C(http://host:port)), without credentials.
+        type: str
+        required: true
+      username:
+        description: The proxy user, sent with O(preflight.password) as Basic credentials, as the agent sends them.
+        type: str
+      password:
+        description: The proxy password; never returned or logged.
+        type: str
+      region:
+        description: The region of the endpoints (C(eu-west-1)); empty to ask the instance metadata, as the agent does.
+        type: str
+        default: ''
+      services:
+        description: The endpoints to request, C(https://<service>.<region>.amazonaws.com/) (C(amazonaws.com.cn) in China).
+        type: list
+        elements: str
+        default: [ssm, ec2messages, ssmmessages, s3]
+      required:
+        description:
+          - The services that must be reachable for anything to be written. The agent needs C(ssm), C(ec2messages) and
+            C(ssmmessages); add C(s3) for hosts reached over C(amazon.aws.aws_ssm), whose every command travels through S3.
+        type: list
+        elements: str
+        default: [ssm, ec2messages, ssmmessages]
+      timeout:
+        description: Seconds each request may take (1 to 3600).
+        type: int
+        default: 10
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -108,6 +148,14 @@ EXAMPLES = r"""
   register: applied
   when: not plan.compliant
 
+- name: Or write only if the endpoints answer from the host through the new proxy
+  ssm.proxy.proxy_settings:
+    ssm_agent_proxy: *agent
+    preflight:
+      proxy: http://proxy.example.com:3128
+      region: eu-west-1
+  register: applied
+
 - name: Restart the agent when its own settings changed
   ansible.windows.win_service:
     name: AmazonSSMAgent
@@ -151,6 +199,32 @@ reused_read:
   returned: success
   type: bool
   sample: true
+preflight:
+  description:
+    - What O(preflight) found, also when it stopped the write. C(passed); C(error), what stopped the script, if anything;
+      C(region) and C(region_source) (C(parameter) or C(imds)); C(required); C(endpoints), one per service, with
+      C(service), C(url), C(reachable), C(outcome) (C(reachable), C(connect_refused), C(proxy_auth_required),
+      C(tls_untrusted), C(tls_failed), C(timeout), C(unreachable), ...), C(status), C(reason), C(error) and C(proxy_auth)
+      (the schemes a C(407) offered); C(unreachable) and C(blocking), the services out of reach and those of them required.
+  returned: when O(preflight) is given, outside check mode
+  type: dict
+  sample:
+    passed: false
+    error: ''
+    region: eu-west-1
+    region_source: imds
+    required: [ssm, ec2messages, ssmmessages]
+    endpoints:
+      - service: ssm
+        url: https://ssm.eu-west-1.amazonaws.com/
+        reachable: false
+        outcome: connect_refused
+        status: 403
+        reason: Forbidden
+        error: the proxy refused CONNECT to ssm.eu-west-1.amazonaws.com:443 with 403 Forbidden
+        proxy_auth: []
+    unreachable: [ssm]
+    blocking: [ssm]
 executions:
   description: How many module executions the task cost on the host (0 in check mode over a snapshot).
   returned: success

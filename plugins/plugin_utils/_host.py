@@ -36,6 +36,7 @@ REGEDIT_TYPES = {
 # Sent through win_powershell; its first lines carry this marker, which the simulated host's twin answers to.
 READ_STATE_SCRIPT = pathlib.Path(__file__).parent / "powershell" / "read_state.ps1"
 WRITE_VALUES_SCRIPT = pathlib.Path(__file__).parent / "powershell" / "write_values.ps1"
+PREFLIGHT_SCRIPT = pathlib.Path(__file__).parent / "powershell" / "preflight.ps1"
 # Enough for several agent startup blocks: the log is read from its end.
 DEFAULT_TAIL_BYTES = 65536
 # Keys of which only some values are needed: read_state.ps1 returns just those (the OS key also holds
@@ -448,6 +449,20 @@ class ModuleHost:
                 [bool(item) for item in outcome.get("applied") or []],
             )
         return [bool(item) for item in outcome.get("applied") or []]
+
+    def preflight(self, parameters: dict[str, t.Any], username: str | None, password: str | None) -> dict[str, t.Any]:
+        """preflight.ps1's win_powershell result, unraised: a script that threw is the caller's verdict to word.
+
+        A proxy credential goes as a PSCredential through ``sensitive_parameters`` (Ansible.Basic's no_log option
+        of win_powershell) and the execution runs with no_log, so neither the event log nor ``invocation`` holds it.
+        """
+        args: dict[str, t.Any] = {"script": PREFLIGHT_SCRIPT.read_text(encoding="utf-8"), "parameters": parameters, "depth": 5}
+        if username:
+            args["sensitive_parameters"] = [{"name": "ProxyCredential", "username": username, "password": password or ""}]
+        self.executions += 1
+        with self._no_log(bool(username)):
+            return self._action._execute_module(module_name="ansible.windows.win_powershell", module_args=args,
+                                                task_vars=self._task_vars)
 
     def read_key(self, path: str) -> RegistryKey:
         return registry_key_from_result(path, self._run("ansible.windows.win_reg_stat", {"path": path}))

@@ -127,12 +127,13 @@ def test_healthy_host_runs_plan_apply_handler_and_verify(job) -> None:
 def test_unreachable_proxy_fails_that_host_in_preflight(job) -> None:
     failed = host_events(job["events"], "cut", "runner_on_failed")
     tasks = [event["event_data"]["task"] for event in failed]
-    # One failure event for the host: the pre-flight's own check, before anything was written.
-    assert tasks == ["Pre-flight | fail before anything changes when an endpoint is out of reach, warn when only S3 is"]
+    # One failure event for the host: the role's, after the Apply step's pre-flight wrote nothing.
+    assert tasks == ["Rollback | fail the host, naming what failed and what was restored"]
     assert "Pre-flight failed: from the host through" in failed[0]["event_data"]["res"]["msg"]
     assert "Nothing was changed." in failed[0]["event_data"]["res"]["msg"]
-    assert not [event for event in host_events(job["events"], "cut", "runner_on_ok")
-                if event["event_data"]["task"].startswith("Apply |")]
+    (apply,) = [event for event in host_events(job["events"], "cut", "runner_on_ok") if event["event_data"]["task"].startswith("Apply |")]
+    # The Apply step ran its pre-flight only: it stopped before anything was written.
+    assert apply["event_data"]["res"]["preflight"]["blocking"] and not apply["event_data"]["res"]["changed"]
     state = json.loads((job["directory"] / "cut.json").read_text(encoding="utf-8"))
     assert "Environment" not in state["registry"][SERVICE_KEY]
 

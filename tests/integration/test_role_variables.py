@@ -142,8 +142,8 @@ def test_a_misspelt_variable_is_warned_about_once(sim_fleet) -> None:
 
 def test_a_mistake_across_variables_fails_before_the_host_is_read_and_still_warns(sim_fleet) -> None:
     fleet = sim_fleet({"win": "server2022"})
-    result = fleet.run(CONFIGURE, "-e", '{"ssm_proxy_url": "http://proxy.example.com:3128", "ssm_proxy_username": "svc-ssm",'
-                                         ' "ssm_proxy_noproxy": ["corp.example.com"]}')
+    variables = {"ssm_proxy_url": "http://proxy.example.com:3128", "ssm_proxy_username": "svc-ssm", "ssm_proxy_noproxy": ["corp.example.com"]}
+    result = fleet.run(CONFIGURE, "-e", json.dumps(variables))
     assert result.returncode != 0, output(result)
     assert "ssm_proxy_noproxy is not a variable of ssm.proxy.agent_proxy" in result.stdout + result.stderr, output(result)
     failures = [line for line in result.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]

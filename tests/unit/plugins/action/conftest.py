@@ -34,6 +34,25 @@ class FakeRegistry:
         # lowercase key path -> {"protected": bool, "readers": [SID, ...]}; keys not listed inherit HKLM's defaults.
         self.acls: dict[str, dict[str, t.Any]] = {}
         self.acl_denied = False
+        # preflight.ps1: service -> outcome for the endpoints out of reach; a message the script throws.
+        self.unreachable: dict[str, str] = {}
+        self.preflight_error = ""
+
+    def preflight(self, parameters: dict[str, t.Any]) -> dict[str, t.Any]:
+        """preflight.ps1's result shape: every service reachable but those in ``self.unreachable`` (service -> outcome)."""
+        if self.preflight_error:
+            return {"changed": False, "failed": True, "result": None,
+                    "error": [{"exception": {"message": self.preflight_error}, "output": self.preflight_error}]}
+        region = parameters["Region"] or "eu-west-1"
+        endpoints = []
+        for service in parameters["Services"]:
+            outcome = self.unreachable.get(service, "reachable")
+            endpoints.append({"service": service, "url": f"https://{service}.{region}.amazonaws.com/", "reachable": outcome == "reachable",
+                              "outcome": outcome, "status": 404 if outcome == "reachable" else 403,
+                              "reason": "Not Found" if outcome == "reachable" else "Forbidden", "proxy_auth": [],
+                              "error": None if outcome == "reachable" else f"the proxy refused CONNECT to {service}.{region}.amazonaws.com:443"})
+        return {"changed": False, "result": {"region": region, "region_source": "parameter" if parameters["Region"] else "imds",
+                                             "endpoints": endpoints}}
 
     def snapshot(self) -> dict[str, dict[str, tuple[str, t.Any]]]:
         return copy.deepcopy(self.keys)
@@ -42,6 +61,8 @@ class FakeRegistry:
         self.calls.append({"module": module_name, "args": copy.deepcopy(module_args), "no_log": no_log})
         if module_name == "ansible.windows.win_powershell" and "# ssm.proxy script: write_values" in module_args["script"]:
             return self.write_values(module_args["parameters"])
+        if module_name == "ansible.windows.win_powershell" and "# ssm.proxy script: preflight" in module_args["script"]:
+            return self.preflight(module_args["parameters"])
         if module_name == "ansible.windows.win_powershell":
             return self.read_state(module_args)
         path = module_args["path"].lower()

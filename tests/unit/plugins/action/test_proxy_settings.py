@@ -142,3 +142,72 @@ def test_the_kept_read_holds_no_saved_values(make_action) -> None:
     text = snapshot_file(planned["snapshot"]).read_text(encoding="utf-8")
     assert "0ld-Secret" not in text and "dead" in text
     assert os.stat(snapshot_file(planned["snapshot"])).st_uid == os.getuid()
+
+
+PREFLIGHT = {"proxy": "http://proxy.corp:3128", "username": "svc", "password": "Top-Secret", "region": "eu-west-1"}
+
+
+def test_the_preflight_runs_first_and_a_passing_one_lets_the_write_go(make_action) -> None:
+    registry = host()
+    result = apply(make_action, registry, preflight=PREFLIGHT)
+    scripts = [next(line for line in call["args"]["script"].splitlines() if "ssm.proxy script:" in line) for call in registry.calls]
+    assert scripts[0] == "# ssm.proxy script: preflight" and scripts[-1] == "# ssm.proxy script: write_values"
+    first = registry.calls[0]
+    # The credential goes as a PSCredential, with no_log; the default services, S3 included, are requested.
+    assert first["no_log"] and first["args"]["sensitive_parameters"] == [{"name": "ProxyCredential", "username": "svc", "password": "Top-Secret"}]
+    assert first["args"]["parameters"] == {"Proxy": "http://proxy.corp:3128", "Region": "eu-west-1",
+                                           "Services": ["ssm", "ec2messages", "ssmmessages", "s3"], "TimeoutSeconds": 10}
+    assert result["changed"] and result["preflight"]["passed"] and result["preflight"]["unreachable"] == []
+    assert "warnings" not in result and "Top-Secret" not in json.dumps(result)
+
+
+def test_a_required_endpoint_out_of_reach_writes_nothing_and_fails_with_the_report(make_action) -> None:
+    registry = host()
+    registry.unreachable = {"ssmmessages": "connect_refused"}
+    before = registry.snapshot()
+    result = apply(make_action, registry, preflight=PREFLIGHT)
+    failure(result, match="Pre-flight failed, from the host through http://proxy.corp:3128, region eu-west-1 \\(from preflight.region\\): "
+                          "ssmmessages https://ssmmessages.eu-west-1.amazonaws.com/: connect refused: the proxy refused CONNECT")
+    assert result["msg"].endswith("Nothing was written.")
+    assert registry.snapshot() == before and len(registry.calls) == 1
+    assert result["preflight"]["blocking"] == ["ssmmessages"] and not result["preflight"]["passed"]
+    assert not result["changed"] and "Top-Secret" not in json.dumps(result)
+
+
+def test_an_endpoint_that_is_not_required_is_a_warning(make_action) -> None:
+    registry = host()
+    registry.unreachable = {"s3": "connect_refused"}
+    result = apply(make_action, registry, preflight=PREFLIGHT)
+    assert result["changed"] and result["preflight"]["passed"] and result["preflight"]["unreachable"] == ["s3"]
+    assert result["warnings"][0].startswith("Pre-flight passed with warnings, from the host through http://proxy.corp:3128")
+    assert "s3 https://s3.eu-west-1.amazonaws.com/ (warning only): connect refused" in result["warnings"][0]
+    # Required, it blocks.
+    registry = host()
+    registry.unreachable = {"s3": "connect_refused"}
+    required = apply(make_action, registry, preflight={**PREFLIGHT, "required": ["ssm", "s3"]})
+    failure(required, match="Pre-flight failed")
+    assert required["preflight"]["blocking"] == ["s3"]
+
+
+def test_a_script_that_throws_writes_nothing_and_says_why(make_action) -> None:
+    registry = host()
+    registry.preflight_error = "Region '' could not be read from instance metadata: the request timed out."
+    before = registry.snapshot()
+    result = apply(make_action, registry, preflight={**PREFLIGHT, "region": ""})
+    failure(result, match="^Pre-flight failed: Region '' could not be read from instance metadata: the request timed out. Nothing was written.$")
+    assert result["preflight"]["error"].startswith("Region ''") and registry.snapshot() == before
+
+
+def test_check_mode_probes_nothing(make_action) -> None:
+    registry = host()
+    planned = plan(make_action, registry, check_mode=True)
+    result = apply(make_action, registry, check_mode=True, snapshot=planned["snapshot"], preflight=PREFLIGHT)
+    assert len(registry.calls) == 1 and result["executions"] == 0 and "preflight" not in result
+
+
+def test_the_preflight_proxy_is_required_and_its_password_never_shown(make_action) -> None:
+    registry = host()
+    failure(apply(make_action, registry, preflight={"region": "eu-west-1"}), match="proxy")
+    registry.preflight_error = "bad"
+    result = apply(make_action, registry, preflight={**PREFLIGHT, "proxy": "http://svc:Top-Secret@proxy.corp:3128"})
+    assert "Top-Secret" not in json.dumps(result)
