@@ -80,6 +80,7 @@ def summary(verdict: Mapping[str, t.Any], proxy: str) -> str:
     lines = "; ".join(_line(endpoint, verdict["required"]) for endpoint in unreachable)
     if verdict["blocking"]:
         return f"Pre-flight failed, from the host through {proxy}, {region}: {lines}"
+    unrequired = verdict["unreachable"]
+    note = " (the agent itself does not need S3; commands over amazon.aws.aws_ssm travel through it)" if "s3" in unrequired else ""
     return (f"Pre-flight passed with warnings, from the host through {proxy}, {region}: {lines}. The settings were written: "
-            f"{', '.join(verdict['unreachable'])} is not required (the agent itself does not need S3; commands over "
-            "amazon.aws.aws_ssm travel through it).")
+            f"{', '.join(unrequired)} {'is' if len(unrequired) == 1 else 'are'} not required{note}.")
