@@ -57,6 +57,17 @@ def write_playbook(directory: pathlib.Path, name: str, plays: list[dict[str, t.A
     return path
 
 
+def interrupted_run(directory: pathlib.Path) -> pathlib.Path:
+    """A playbook leaving the state of a run stopped between its write and its restart: registry right, agent direct."""
+    return write_playbook(directory, "interrupted.yml", [{
+        "hosts": "windows", "gather_facts": False, "tasks": [
+            {"name": "the agent has started once and logged its (direct) settings",
+             "ansible.windows.win_service": {"name": "AmazonSSMAgent", "state": "restarted"}},
+            {"name": "the write of a run that stopped before its restart",
+             "ssm.proxy.ssm_agent_proxy": {"proxy": PROXY, "no_proxy": [".corp.example.com"]}},
+        ]}])
+
+
 def environment(fleet: SimFleet, name: str) -> dict[str, t.Any] | None:
     keys = {path.lower(): values for path, values in fleet.state(name)["registry"].items()}
     return keys.get(SERVICE_KEY.lower(), {}).get("Environment")
@@ -73,13 +84,7 @@ def executions(fleet: SimFleet, name: str) -> list[str]:
 def test_agent_running_without_the_registry_values_is_restarted_once_then_left_alone(sim_fleet, tmp_path: pathlib.Path) -> None:
     """A run stopped between its write and its restart: the next run restarts once, verifies, and then converges."""
     fleet = fleet_with_vars(sim_fleet, {"h": (state(), {})})
-    interrupted = write_playbook(tmp_path, "interrupted.yml", [{
-        "hosts": "windows", "gather_facts": False, "tasks": [
-            {"name": "the agent has started once and logged its (direct) settings",
-             "ansible.windows.win_service": {"name": "AmazonSSMAgent", "state": "restarted"}},
-            {"name": "the write of a run that stopped before its restart",
-             "ssm.proxy.ssm_agent_proxy": {"proxy": PROXY, "no_proxy": [".corp.example.com"]}},
-        ]}])
+    interrupted = interrupted_run(tmp_path)
     result = fleet.run(interrupted)
     assert result.returncode == 0, output(result)
     assert startup_blocks(fleet, "h") == 1 and fleet.state("h")["agent"]["running"]["https_proxy"] == ""
@@ -110,6 +115,32 @@ def test_agent_running_without_the_registry_values_is_restarted_once_then_left_a
     assert result.returncode == 0 and "changed=0" in result.stdout, output(result)
     assert executions(fleet, "h") == ["win_powershell"] and startup_blocks(fleet, "h") == 2
     assert all(line.startswith(("HTTP_PROXY=", "HTTPS_PROXY=", "NO_PROXY=")) for line in environment(fleet, "h")["value"])
+
+
+def test_a_preflight_that_stops_the_restart_only_case_changes_and_restarts_nothing(sim_fleet, tmp_path: pathlib.Path) -> None:
+    """Registry right, running agent direct, proxy refusing CONNECT: the host fails once, with no change and no restart.
+
+    The Apply step reports the restart the running agent needs as its change (changed_when), unless its pre-flight
+    stopped it: changed_when is evaluated before failed_when (ansible-core TaskExecutor._execute_internal), so the
+    action's own `failed` is what it reads.
+    """
+    fleet = fleet_with_vars(sim_fleet, {"h": (state(), {"ssm_proxy_preflight": True})})
+    interrupted = interrupted_run(tmp_path)
+    assert fleet.run(interrupted).returncode == 0
+    data = fleet.state("h")
+    data["network"] = {"proxies": {"proxy.example.com:3128": {"connect_status": 403}}, "direct_blocked": True}
+    data["calls"] = []
+    fleet.state_path("h").write_text(json.dumps(data), encoding="utf-8")
+    before = fleet.host_state("h")
+
+    result = fleet.run(CONFIGURE)
+    assert result.returncode != 0, output(result)
+    message = failure_message(result.stdout, "h")
+    assert message.startswith("Pre-flight failed:") and "Nothing was changed." in message, output(result)
+    assert "RUNNING HANDLER" not in result.stdout, output(result)
+    assert re.search(r"^h\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=1", result.stdout, re.MULTILINE), output(result)
+    assert fleet.host_state("h") == before and startup_blocks(fleet, "h") == 1
+    assert executions(fleet, "h") == ["win_powershell", "win_powershell"]  # the plan's read, the pre-flight
 
 
 def test_unknown_running_values_are_reported_and_restart_nothing(sim_fleet) -> None:
