@@ -42,7 +42,7 @@ STATE: dict[str, t.Any] = {
 }
 
 NAMES = ['change', 'retype', 'create', 'fresh_key', 'delete', 'change_check', 'locked_change', 'locked_same', 'locked_absent',
-         'locked_check', 'locked_child', 'hku_root']
+         'locked_check', 'locked_child', 'hku_root', 'dword_too_large']
 TASKS: list[dict[str, t.Any]] = [
     {'name': 'change', 'ansible.windows.win_regedit': {'path': KEY, 'name': 'sz', 'data': 'new'}},
     {'name': 'retype', 'ansible.windows.win_regedit': {'path': KEY, 'name': 'Sz', 'data': 'old', 'type': 'expandstring'}},
@@ -56,6 +56,7 @@ TASKS: list[dict[str, t.Any]] = [
     {'name': 'locked_check', 'ansible.windows.win_regedit': {'path': LOCKED, 'name': 'Sz', 'data': 'new'}, 'check_mode': True},
     {'name': 'locked_child', 'ansible.windows.win_regedit': {'path': LOCKED + '\\Child\\Deep', 'name': 'X', 'data': 'y'}},
     {'name': 'hku_root', 'ansible.windows.win_regedit': {'path': 'HKU:\\S-1-5-21-0\\Software', 'name': 'X', 'data': 'y'}},
+    {'name': 'dword_too_large', 'ansible.windows.win_regedit': {'path': KEY, 'name': 'Big', 'data': 4294967296, 'type': 'dword'}},
 ]
 
 
@@ -141,12 +142,13 @@ def test_a_key_that_refuses_writing_fails_every_call(outcome: tuple[dict[str, di
 def test_a_key_nobody_may_create(outcome: tuple[dict[str, dict[str, t.Any]], dict[str, t.Any]]) -> None:
     results, state = outcome
     # L282-287: CreateSubKey caught; RegCreateKeyEx refused -> Win32Error(ret, keyName + "\\" + subkey) (registrykey.cs
-    # L406): UnauthorizedAccessException naming the whole key asked for (mscorlib.txt L1789). The diff is still empty
-    # (set at L291-292), so no `diff` comes back.
+    # L406): UnauthorizedAccessException naming the whole key asked for (mscorlib.txt L1789). The diff is still L42-43's
+    # empty strings (the key's entries come at L291-292); FailJson returns it in diff mode (Ansible.Basic.cs
+    # GetFormattedResults: `if (Diff.Count > 0 && DiffMode)`).
     assert results['hku_root']['msg'] == ('failed to create registry key at HKU:\\S-1-5-21-0\\Software: Exception calling "CreateSubKey" '
                                           'with "1" argument(s): "Access to the registry key \'HKEY_USERS\\S-1-5-21-0\\Software\' is denied."')
     assert _shape(results['hku_root']) == {'failed': True, 'changed': False, 'data_changed': False, 'data_type_changed': False,
-                                           'diff': None}
+                                           'diff': {'before': '', 'after': ''}}
     assert not any(key.upper().startswith('HKU:\\S-1-5-21-0') for key in state['registry'])
     # A missing key under one whose ACL refuses writing: OpenSubKey($Path, $true) gives $null (no such key, L277),
     # and RegCreateKeyEx needs KEY_CREATE_SUB_KEY on the refusing parent: the same CreateSubKey failure.
@@ -154,6 +156,15 @@ def test_a_key_nobody_may_create(outcome: tuple[dict[str, dict[str, t.Any]], dic
     assert results['locked_child']['msg'] == (f'failed to create registry key at {deep}: Exception calling "CreateSubKey" with "1" '
                                               'argument(s): "Access to the registry key '
                                               '\'HKEY_LOCAL_MACHINE\\SOFTWARE\\Sim\\Locked\\Child\\Deep\' is denied."')
-    assert _shape(results['locked_child'])['changed'] is False and 'diff' not in results['locked_child']
+    assert _shape(results['locked_child'])['changed'] is False and results['locked_child']['diff'] == {'before': '', 'after': ''}
     # Only Fresh (and its parent, listed as CreateSubKey makes it) was created by this run; nothing under Locked.
     assert set(state['registry']) == {KEY, LOCKED, 'HKLM:\\SOFTWARE\\Sim', 'HKLM:\\SOFTWARE\\Sim\\Fresh'}
+
+
+def test_data_the_module_cannot_convert_fails_with_its_result_so_far(outcome: tuple[dict[str, dict[str, t.Any]], dict[str, t.Any]]) -> None:
+    results, state = outcome
+    # L422-424: FailJson before any registry call, after L39-43 set data_changed, data_type_changed and the empty diff.
+    assert results['dword_too_large']['msg'] == 'data cannot be larger than 0xffffffff when type is dword'
+    assert _shape(results['dword_too_large']) == {'failed': True, 'changed': False, 'data_changed': False, 'data_type_changed': False,
+                                                  'diff': {'before': '', 'after': ''}}
+    assert 'Big' not in state['registry'][KEY]

@@ -102,14 +102,14 @@ def _ps_to_byte(value: t.Any) -> int:
     return number
 
 
-def binary_data(module: AnsibleModule, data: t.Any) -> bytes:
+def binary_data(module: AnsibleModule, data: t.Any, outcome: Outcome) -> bytes:
     if data is None:
         data = ''
     if isinstance(data, str):
         return hex_export_to_bytes(data)
     if isinstance(data, int) and not isinstance(data, bool):
         if data > 255:
-            module.fail_json(msg=f"cannot convert binary data '{data}' to byte array, please specify this value as a yaml byte "
+            outcome.fail(module, f"cannot convert binary data '{data}' to byte array, please specify this value as a yaml byte "
                                  "array or a comma separated hex value string")
         return bytes([_ps_to_byte(data)])
     if isinstance(data, list):
@@ -118,7 +118,7 @@ def binary_data(module: AnsibleModule, data: t.Any) -> bytes:
                           'not be properly converted.')
 
 
-def integer_data(module: AnsibleModule, data: t.Any, reg_type: str) -> int:
+def integer_data(module: AnsibleModule, data: t.Any, reg_type: str, outcome: Outcome) -> int:
     """dword/qword data as the unsigned number the registry stores."""
     if data is None:
         data = 0
@@ -126,7 +126,7 @@ def integer_data(module: AnsibleModule, data: t.Any, reg_type: str) -> int:
         data = _ps_to_uint64(data)
     elif isinstance(data, float):
         if data % 1 != 0:
-            module.fail_json(msg=f"data '{data}' cannot be a decimal or float value with a remainder when type is dword or qword")
+            outcome.fail(module, f"data '{data}' cannot be a decimal or float value with a remainder when type is dword or qword")
         data = int(data)
     elif isinstance(data, bool):
         data = int(data)
@@ -134,12 +134,12 @@ def integer_data(module: AnsibleModule, data: t.Any, reg_type: str) -> int:
         raise ConversionError(_cast_message(data, 'System.Int32', 'Invalid cast.'))
     if reg_type == 'REG_DWORD':
         if data > UINT32_MAX:
-            module.fail_json(msg='data cannot be larger than 0xffffffff when type is dword')
+            outcome.fail(module, 'data cannot be larger than 0xffffffff when type is dword')
         if data < -(2 ** 31):
             raise ConversionError(_cast_message(data, 'System.Int32', 'Value was either too large or too small for an Int32.'))
         return data & UINT32_MAX
     if data > UINT64_MAX:
-        module.fail_json(msg='data cannot be larger than 0xffffffffffffffff when type is qword')
+        outcome.fail(module, 'data cannot be larger than 0xffffffffffffffff when type is qword')
     if data < -(2 ** 63):
         raise ConversionError(_cast_message(data, 'System.Int64', 'Value was either too large or too small for an Int64.'))
     return data & UINT64_MAX
@@ -156,12 +156,12 @@ def _dotnet_string(value: t.Any) -> str:
     return str(value)
 
 
-def convert_data(module: AnsibleModule, data: t.Any, reg_type: str, name: t.Optional[str]) -> t.Any:
+def convert_data(module: AnsibleModule, data: t.Any, reg_type: str, name: t.Optional[str], outcome: Outcome) -> t.Any:
     """The real module's conversion of ``data`` for ``type``; None means "no data, only the key"."""
     if reg_type in ('REG_BINARY', 'REG_NONE'):
-        return binary_data(module, data)
+        return binary_data(module, data, outcome)
     if reg_type in ('REG_DWORD', 'REG_QWORD'):
-        return integer_data(module, data, reg_type)
+        return integer_data(module, data, reg_type, outcome)
     if reg_type == 'REG_MULTI_SZ':
         if data is None:
             # `[string[]]$data = @()`: an empty array, which creates an empty value where none exists.
@@ -313,15 +313,17 @@ class Outcome:
     """The module's result and diff as the PowerShell builds them up."""
 
     def __init__(self) -> None:
+        # L39-40, before anything can fail: every failure carries them (FailJson returns the Result so far).
         self.result: dict[str, t.Any] = {'changed': False, 'data_changed': False, 'data_type_changed': False}
-        # $Module.Diff stays empty until Set-State* assigns before/after; Ansible.Basic then leaves `diff` out.
-        self.before: t.Any = None
-        self.after: t.Any = None
+        # L42-43: `$module.Diff.before = ""` and `.after = ""`, until Set-State* assigns the key's entries. The Diff
+        # is never empty, so in diff mode every result has `diff` (Ansible.Basic.cs: `if (Diff.Count > 0 && DiffMode)`).
+        self.before: t.Any = ''
+        self.after: t.Any = ''
 
     def report(self, module: AnsibleModule) -> dict[str, t.Any]:
-        """Result plus ``diff`` as GetFormattedResults adds it: in diff mode, once the diff has entries."""
+        """Result plus ``diff`` as GetFormattedResults adds it: in diff mode (the Diff always has entries)."""
         result = dict(self.result)
-        if module._diff and self.before is not None:  # pylint: disable=protected-access
+        if module._diff:  # pylint: disable=protected-access
             result['diff'] = {'before': self.before, 'after': self.after}
         return result
 
@@ -369,7 +371,7 @@ def set_present(module: AnsibleModule, state: HostState, path: str, name: str, d
                 # A missing key under one whose ACL refuses writing: OpenSubKey gave $null, RegCreateKeyEx is refused.
                 registry.create_key(path, refused=denied_keys(state))
             except RegistryError as exc:
-                # L282-287: caught; the diff is still empty here (set at L291-292), so no `diff` comes back.
+                # L282-287: caught; the diff is still L42-43's empty strings here (the key's entries come at L291-292).
                 outcome.fail(module, f"failed to create registry key at {path}: {_method_failed('CreateSubKey', 1, str(exc))}")
         outcome.result['changed'] = True
         outcome.before, outcome.after = {}, {path: {}}
@@ -421,18 +423,18 @@ def regedit(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
         module.warn("the data type when name is not specified can only be 'string', the type has automatically been converted")
         type_choice = 'string'
     if not re.match(VALID_PATH, path, re.IGNORECASE):
-        module.fail_json(msg=f'path: {path} is not a valid powershell path, see module documentation for examples.', **outcome.result)
+        outcome.fail(module, f'path: {path} is not a valid powershell path, see module documentation for examples.')
     if name == '':
         name = None
     if params['hive']:
         hive = params['hive']
         if state.find_file(hive) is None:
-            module.fail_json(msg=f"hive at path '{hive}' is not valid or accessible, cannot load hive", **outcome.result)
-        module.fail_json(msg=f'loading the registry hive file {hive} is not simulated by the sim host', **outcome.result)
+            outcome.fail(module, f"hive at path '{hive}' is not valid or accessible, cannot load hive")
+        outcome.fail(module, f'loading the registry hive file {hive} is not simulated by the sim host')
 
     reg_type = REG_TYPES[type_choice]
     try:
-        data = convert_data(module, params['data'], reg_type, name)
+        data = convert_data(module, params['data'], reg_type, name, outcome)
     except ConversionError as exc:
         unhandled(module, str(exc))
 
