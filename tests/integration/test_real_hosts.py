@@ -143,6 +143,44 @@ def test_a_preflight_that_stops_the_restart_only_case_changes_and_restarts_nothi
     assert executions(fleet, "h") == ["win_powershell", "win_powershell"]  # the plan's read, the pre-flight
 
 
+def backups(fleet: SimFleet, name: str) -> list[str]:
+    keys = {path.lower(): values for path, values in fleet.state(name)["registry"].items()}
+    return sorted(keys.get(f"{COLLECTION_KEY}\\Backup".lower(), {}))
+
+
+def test_a_failed_removal_of_the_backups_keeps_the_verified_settings(sim_fleet, tmp_path: pathlib.Path) -> None:
+    """Verified, then the removal of this run's backups fails: no rollback, no second restart, and a to-do that works."""
+    faults = {"write_values": "The network path was not found.", "write_values_runs_before_fault": 1}  # the write succeeds
+    fleet = fleet_with_vars(sim_fleet, {"h": (state(faults), {})})
+    starts = startup_blocks(fleet, "h")
+
+    result = fleet.run(CONFIGURE)
+    assert result.returncode != 0, output(result)
+    message = failure_message(result.stdout, "h")
+    assert message.startswith("Done failed: ansible.windows.win_powershell failed on the host: The network path was not found. "), output(result)
+    assert "The settings this run verified stay: the agent runs with them. This run's backups are still on the host" in message
+    assert "Restored" not in message and "Nothing was changed" not in message, message
+    assert startup_blocks(fleet, "h") == starts + 1 and fleet.state("h")["agent"]["running"]["https_proxy"] == PROXY
+    assert environment(fleet, "h") is not None and f"https_proxy={PROXY}" in environment(fleet, "h")["value"]
+    command = re.search(r" To do: remove them once the host lets them be removed:\n(ansible h -m ssm\.proxy\.rollback -a '(.*)')$", message)
+    assert command, message
+    run_id = re.fullmatch(r"state=discarded run_id=(\S+)", command.group(2)).group(1)
+    assert backups(fleet, "h") and all(name.endswith(f"@{run_id}") for name in backups(fleet, "h")), backups(fleet, "h")
+
+    # The to-do, once the host lets the backups be removed (the ad-hoc command as a task); then nothing is left to do.
+    data = fleet.state("h")
+    del data["faults"]
+    fleet.state_path("h").write_text(json.dumps(data), encoding="utf-8")
+    removal = write_playbook(tmp_path, "discard.yml", [{"hosts": "h", "gather_facts": False, "tasks": [
+        {"ssm.proxy.rollback": {"state": "discarded", "run_id": run_id}}]}])
+    result = fleet.run(removal)
+    assert result.returncode == 0 and "changed=1" in result.stdout, output(result)
+    assert backups(fleet, "h") == []
+    result = fleet.run(CONFIGURE)
+    assert result.returncode == 0 and "changed=0" in result.stdout, output(result)
+    assert startup_blocks(fleet, "h") == starts + 1
+
+
 def test_unknown_running_values_are_reported_and_restart_nothing(sim_fleet) -> None:
     """Registry right, log missing: a warning and a finding, and no restart on this run or the next."""
     data = state({"agent_log": "not_written"})

@@ -249,11 +249,25 @@ class MalformedState(ValueError):
 
 
 def raise_fault(state: t.Any, name: str, changed: bool = True, result: t.Any = None) -> None:
-    """Fail as the script would if the state's ``faults`` section holds an error message for it."""
+    """Fail as the script would if the state's ``faults`` section holds an error message for it.
+
+    ``<name>_runs_before_fault`` (an integer >= 0) lets that many runs of the script succeed first, each counting it
+    down: a host that goes wrong during a run (a session lost, a key's ACL changed by a policy refresh), so that a
+    step after the first of the same script can be the one that fails.
+    """
     faults = state.data.get('faults') or {}
     message = faults.get(name) if isinstance(faults, dict) else None
-    if isinstance(message, str):
-        raise ScriptError(message, changed, result)
+    if not isinstance(message, str):
+        return
+    countdown = f'{name}_runs_before_fault'
+    if countdown in faults:
+        remaining = faults[countdown]
+        if isinstance(remaining, bool) or not isinstance(remaining, int) or remaining < 0:
+            raise _sim_registry.StateFormatError(f'faults.{countdown} must be an integer >= 0, got {remaining!r}')
+        if remaining > 0:
+            faults[countdown] = remaining - 1
+            return
+    raise ScriptError(message, changed, result)
 
 
 # --- Parameter binding -----------------------------------------------------------------------------------
