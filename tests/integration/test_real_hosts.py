@@ -181,6 +181,18 @@ def test_a_failed_removal_of_the_backups_keeps_the_verified_settings(sim_fleet, 
     assert startup_blocks(fleet, "h") == starts + 1
 
 
+def test_a_failed_removal_of_the_backups_without_verification_says_the_settings_are_unverified(sim_fleet) -> None:
+    """ssm_proxy_verify=false: the written settings stay too, and the message does not claim they were verified."""
+    faults = {"write_values": "The network path was not found.", "write_values_runs_before_fault": 1}
+    fleet = fleet_with_vars(sim_fleet, {"h": (state(faults), {"ssm_proxy_verify": False})})
+    result = fleet.run(CONFIGURE)
+    message = failure_message(result.stdout, "h")
+    assert result.returncode != 0 and message.startswith("Done failed: "), output(result)
+    assert "The settings this run wrote stay (not verified: ssm_proxy_verify=false, or the agent needed no restart)." in message, message
+    assert "verified stay" not in message and "Restored" not in message, message
+    assert f"https_proxy={PROXY}" in environment(fleet, "h")["value"] and backups(fleet, "h"), output(result)
+
+
 def test_unknown_running_values_are_reported_and_restart_nothing(sim_fleet) -> None:
     """Registry right, log missing: a warning and a finding, and no restart on this run or the next."""
     data = state({"agent_log": "not_written"})
