@@ -87,10 +87,13 @@ def documentation_examples() -> list[Example]:
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for number, match in enumerate(re.finditer(r"^```ya?ml\n(.*?)^```", path.read_text(encoding="utf-8"), re.M | re.S)):
             examples.append(Example(f"{path.relative_to(ROOT)} yaml {number}", match.group(1)))
-    for path in sorted([*(ROOT / "plugins" / "modules").glob("*.py"), *(ROOT / "plugins" / "filter").glob("*.py")]):
+    for path in sorted((ROOT / "plugins" / "modules").glob("*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and any(getattr(target, "id", "") == "EXAMPLES" for target in node.targets):
                 examples.append(Example(f"{path.relative_to(ROOT)} EXAMPLES", ast.literal_eval(node.value)))
+    # The filters' documentation is a YAML file per filter beside plugins/filter/core.py (ansible-doc's sidecar format).
+    for path in sorted((ROOT / "plugins" / "filter").glob("*.yml")):
+        examples.append(Example(f"{path.relative_to(ROOT)} EXAMPLES", yaml.safe_load(path.read_text(encoding="utf-8"))["EXAMPLES"]))
     return examples
 
 
@@ -232,7 +235,7 @@ def test_other_yaml_is_what_its_consumer_accepts(example: Example) -> None:
         assert {item["name"] for item in data["collections"]} <= available
     elif isinstance(data, dict) and "endpoints" in data:
         # The effective_agent_proxy filter's input (docs/diagnosing.md; tests/unit/test_diagnosing_example.py checks the output).
-        from ansible_collections.ssm.proxy.plugins.filter.effective_agent_proxy import effective_agent_proxy
+        from ansible_collections.ssm.proxy.plugins.filter.core import effective_agent_proxy
         assert len(effective_agent_proxy(data)["routes"]) == len(data["endpoints"])
     elif isinstance(data, list) and data and all(isinstance(item, dict) and set(item) == {"url", "proxy", "matched"} for item in data):
         pass  # the filter's routes, compared with the filter's real output by tests/unit/test_diagnosing_example.py

@@ -9,7 +9,7 @@ import re
 
 import yaml
 
-from ansible_collections.ssm.proxy.plugins.filter.effective_agent_proxy import effective_agent_proxy
+from ansible_collections.ssm.proxy.plugins.filter.core import effective_agent_proxy
 
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "diagnosing.md"
 

@@ -10,7 +10,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ssm.proxy.plugins.action.ssm_agent_proxy import ARGUMENT_SPEC, build_plan
-from ansible_collections.ssm.proxy.plugins.filter.agent_proxy_userdata import FilterModule, agent_proxy_userdata
+from ansible_collections.ssm.proxy.plugins.filter.core import FilterModule, agent_proxy_userdata
 from ansible_collections.ssm.proxy.plugins.plugin_utils._userdata import render_script, wrap_user_data
 
 tree_sitter = pytest.importorskip("tree_sitter")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ssm.proxy.plugins.filter.effective_agent_proxy import FilterModule, effective_agent_proxy
+from ansible_collections.ssm.proxy.plugins.filter.core import FilterModule, effective_agent_proxy
 
 
 def test_registered() -> None:

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.ssm.proxy.plugins.filter.fleet_report import fleet_report
+from ansible_collections.ssm.proxy.plugins.filter.core import fleet_report
 from ansible_collections.ssm.proxy.plugins.plugin_utils._diagnosis import diagnose
 from ansible_collections.ssm.proxy.plugins.plugin_utils._routes import requested_endpoints
 

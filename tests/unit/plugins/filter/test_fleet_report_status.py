@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ssm.proxy.plugins.filter.fleet_report import fleet_report
+from ansible_collections.ssm.proxy.plugins.filter.core import fleet_report
 
 PROXY = "http://proxy.example.com:3128"
 SHADOWED = {"code": "shadowed", "severity": "info", "message": "Not used by the agent: the proxy in the WinHTTP default proxy; ..."}

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ssm.proxy.plugins.filter.runcommand_proxy_preamble import FilterModule, runcommand_proxy_preamble
+from ansible_collections.ssm.proxy.plugins.filter.core import FilterModule, runcommand_proxy_preamble
 from ansible_collections.ssm.proxy.plugins.plugin_utils._preamble import bypass_regex, ps_quote
 
 tree_sitter = pytest.importorskip("tree_sitter")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ssm.proxy.plugins.filter.step_failure import step_failure
+from ansible_collections.ssm.proxy.plugins.filter.core import step_failure
 
 # win_powershell's error record (ansible.windows win_powershell.ps1, Result.error) for a throwing script.
 RECORD = {"output": "preflight.ps1 : Cannot determine the AWS region", "error_details": None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ssm.proxy.plugins.filter.windows_bypass import FilterModule, windows_bypass
+from ansible_collections.ssm.proxy.plugins.filter.core import FilterModule, windows_bypass
 from ansible_collections.ssm.proxy.plugins.plugin_utils._winproxy import windows_bypass_from_go
 
 
