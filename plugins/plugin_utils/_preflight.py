@@ -19,6 +19,7 @@ import typing as t
 from collections.abc import Mapping
 
 from ._proxy import redact
+from ._step_failure import record_message
 
 # The endpoints the agent itself needs (registration, commands, sessions), and S3 (command output, and every command
 # of the amazon.aws.aws_ssm connection).
@@ -34,11 +35,8 @@ def script_error(result: Mapping[str, t.Any]) -> str:
     """'' when the script ran to its end, else what stopped it: its error record's exception message, or the module's."""
     errors = result.get("error")
     if isinstance(errors, list) and errors:
-        record = errors[0]
-        exception = record.get("exception") if isinstance(record, Mapping) else None
-        if isinstance(exception, Mapping) and exception.get("message"):
-            return str(exception["message"])
-        return str(record.get("output") if isinstance(record, Mapping) else record) or "the script wrote an error record"
+        # The role's step_failure filter reads a throwing script's record the same way (win_powershell's Result.error).
+        return record_message(errors[0])
     if result.get("failed"):
         return str(result.get("msg") or "win_powershell failed without a message")
     return ""

@@ -6,8 +6,9 @@
 
 Private to the ssm.proxy collection (internal use): no compatibility promises.
 
-plugins/filter/core.py imports this module only when a filter is called: ansible-core compiles the filter file from
-source in every worker process that looks up one of the collection's filters (one per task and host).
+plugins/filter/core.py imports this module only when step_failure is called: ansible-core compiles the filter file from
+source in every worker process that looks up one of the collection's filters (one per task and host). The pre-flight
+(_preflight.py) reads a throwing script's error record with record_message too.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import typing as t
 from collections.abc import Mapping, Sequence
 
 
-def _record_message(record: t.Any) -> str:
+def record_message(record: t.Any) -> str:
     """The exception message of a win_powershell error record (its ``exception.message``), else its text."""
     if not isinstance(record, Mapping):
-        return str(record)
+        return str(record) or "the script wrote an error record"
     exception = record.get("exception")
     if isinstance(exception, Mapping) and exception.get("message"):
         return str(exception["message"])
@@ -37,7 +38,7 @@ def step_failure(result: t.Any) -> str:
         return step_failure(items)
     errors = result.get("error")
     if isinstance(errors, Sequence) and not isinstance(errors, (str, bytes)) and errors:
-        return _record_message(errors[0])
+        return record_message(errors[0])
     if result.get("failed") is True or "failed_when_result" in result:
         # failed_when: false leaves `failed` False; a failure still says why in `msg`.
         if result.get("msg"):

@@ -33,6 +33,9 @@ RECORD = {"output": "preflight.ps1 : Cannot determine the AWS region", "error_de
         # A throwing script: its exception's message, not win_powershell's.
         ({"failed": False, "failed_when_result": False, "error": [RECORD]}, "Cannot determine the AWS region: set ssm_proxy_region."),
         ({"failed": False, "failed_when_result": False, "error": [{"output": "plain text"}]}, "plain text"),
+        # A record with nothing to show still ended the script ($ErrorActionPreference = 'Stop').
+        ({"failed": False, "failed_when_result": False, "error": [""]}, "the script wrote an error record"),
+        ({"failed": False, "failed_when_result": False, "error": [{"output": "", "error_details": "details"}]}, "details"),
         # A loop's first failed item; a list of results' first failed result.
         ({"results": [{"changed": True}, {"failed_when_result": False, "msg": "second item refused"}]}, "second item refused"),
         ([{"skipped": True}, {"changed": True}, {"failed_when_result": False, "msg": "third"}, {"failed": True, "msg": "fourth"}],
