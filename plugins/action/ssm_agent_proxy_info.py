@@ -18,7 +18,8 @@ from ansible.plugins.action import ActionBase
 from ..plugin_utils import _snapshot
 from ..plugin_utils._action import failures_as_results
 from ..plugin_utils._backup import (
-    BACKUP_KEY, COLLECTION_KEY, DEFAULT_STALE_AFTER, RESTART_OUTCOME_VALUE, describe_run, restart_outcome_finding, runs_in_progress,
+    BACKUP_KEY, COLLECTION_KEY, DEFAULT_STALE_AFTER, RESTART_OUTCOME_VALUE, describe_run, new_run, restart_outcome_finding,
+    runs_in_progress,
 )
 from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
 from ..plugin_utils._diagnosis import HostFacts, diagnose
@@ -332,6 +333,9 @@ class ActionModule(ActionBase):
         except (HostError, BlobError, ProxyInputError) as error:
             raise AnsibleActionFail(str(error)) from None
         result["changed"] = False
+        # The id and start of a change made after this read (the role's run): made here, with the read, instead of
+        # in a task of the role's own.
+        result["run"] = new_run()
         # The role follows the check mode of its tasks (--check, or a play/block `check_mode: true`, which
         # ansible_check_mode does not show) through this value.
         result["check_mode"] = bool(self._task.check_mode)

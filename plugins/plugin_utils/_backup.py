@@ -21,6 +21,7 @@ import dataclasses
 import datetime
 import json
 import re
+import secrets
 import typing as t
 from collections.abc import Sequence
 
@@ -73,6 +74,18 @@ def restart_outcome_finding(text: t.Any, started_at: str | None) -> dict[str, st
 # A run's backups stay "live" this long: a newer run refuses to change the host meanwhile (the role's
 # ssm_proxy_run_stale_after); after it, the run is taken for dead, reported, and its backups kept.
 DEFAULT_STALE_AFTER = 3600
+
+
+def new_run(now: datetime.datetime | None = None) -> dict[str, str]:
+    """An id and a start (ISO 8601 UTC, from the controller) for a run that changes a host after this read.
+
+    Made where the plan reads, so that the role names its run without a task of its own (a task costs a worker
+    process on the controller for every host). The id keys the run's backups (``<component>@<id>``) and its
+    detached restart, so it differs between runs on one host: the start without its separators, then a random
+    32-bit number for two reads in the same microsecond. It holds only what :meth:`RunInfo.from_options` accepts.
+    """
+    started = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"id": f"{re.sub('[-:]', '', started)}-{secrets.randbelow(2 ** 32)}", "started": started}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -118,3 +118,52 @@ def test_credentials_stay_with_administrators(sim_fleet, tmp_path: pathlib.Path)
     assert fleet.state("default")["agent"]["running"]["https_proxy"] == "http://svc:N3w-Secret@proxy.example.com:3128"
     # Already hardened and configured: the plan read alone.
     assert [call["module"] for call in fleet.calls("hardened")[hardened_before:]] == ["ansible.windows.win_powershell"]
+
+
+STARTUP_MARK = "Proxy environment variables:"
+RESTRICTED = {"protected": True, "readers": ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"]}
+
+
+def test_a_second_role_run_in_one_play_answers_for_itself(sim_fleet, tmp_path: pathlib.Path) -> None:
+    """Registered results last for the whole playbook run: the second role run must not act on the first one's.
+
+    The first role run restricts the service key's ACL (ssm_proxy_restrict_acl) and restarts the agent; the second
+    changes WinINet alone. On `quiet` it needs no restart, whatever the first run's restriction registered. On
+    `failing` its write throws (write_values' third run: the first role run wrote and discarded): the rollback must not give the key its inherited ACL
+    back, which this run never took.
+    """
+    fleet = sim_fleet({
+        "quiet": "server2022",
+        "failing": {**copy.deepcopy(load_state("server2022")),
+                    "faults": {"write_values": "The network path was not found.", "write_values_runs_before_fault": 2}},
+    })
+    common = {"ssm_proxy_url": "http://proxy.example.com:3128", "ssm_proxy_preflight": False,
+              "ssm_proxy_verify_retries": 1, "ssm_proxy_verify_delay": 0}
+    playbook = tmp_path / "twice.yml"
+    playbook.write_text(json.dumps([{
+        "name": "two role runs in one play", "hosts": "windows", "gather_facts": False,
+        "tasks": [
+            {"name": "restrict the ACL and configure the agent", "ansible.builtin.include_role": {"name": "ssm.proxy.agent_proxy"},
+             "vars": {**common, "ssm_proxy_components": ["agent"], "ssm_proxy_restrict_acl": True}},
+            {"name": "then WinINet alone", "ansible.builtin.include_role": {"name": "ssm.proxy.agent_proxy"},
+             "vars": {**common, "ssm_proxy_components": ["wininet"]}},
+        ],
+    }]), encoding="utf-8")
+    starts = {host: fleet.agent_log(host).count(STARTUP_MARK) for host in fleet.hosts}
+    result = fleet.run(playbook)
+    assert result.returncode != 0, output(result)
+    for host in ("quiet", "failing"):
+        # The first role run: one restart, the ACL restricted.
+        assert fleet.agent_log(host).count(STARTUP_MARK) == starts[host] + 1, (host, output(result))
+        assert service_acl(fleet, host) == RESTRICTED, (host, output(result))
+    recap = {line.split()[0]: line for line in result.stdout.splitlines() if " : ok=" in line}
+    assert "failed=0" in recap["quiet"] and "failed=1" in recap["failing"], recap
+    # The second role run on `quiet`: WinINet written, no restart, no ACL rule touched after the first run's.
+    modules = [call["module"].rsplit(".", 1)[-1] for call in fleet.calls("quiet")]
+    assert modules.count("win_service") == 1 and modules.count("win_acl_inheritance") == 1, modules
+    # On `failing`: the failure is this run's write, and the rollback left the ACL alone.
+    shown = result.stdout + result.stderr
+    assert "Apply failed: ansible.windows.win_powershell failed on the host: The network path was not found." in shown, output(result)
+    assert "has its inherited ACL back" not in shown and "ACL could not be put back" not in shown, output(result)
+    failing = [call["module"].rsplit(".", 1)[-1] for call in fleet.calls("failing")]
+    assert failing.count("win_acl_inheritance") == 1 and failing.count("win_service") == 1, failing
