@@ -256,8 +256,8 @@ run:
   description:
     - An id and a start time (ISO 8601, UTC, from the controller) for a change made after this read, new on every read. Not
       one of the RV(runs), which are already on the host.
-    - The C(ssm.proxy.agent_proxy) role names its run with them (O(ssm.proxy.proxy_settings#module:run)): its backups and its
-      detached restart are keyed by the C(id).
+    - The C(ssm.proxy.agent_proxy) role names its run with them (O(ssm.proxy.proxy_settings#module:run)), and keys its backups
+      and its detached restart by the C(id).
   returned: success
   type: dict
   sample: {"id": "20261202T230346.123456Z-3141592653", "started": "2026-12-02T23:03:46.123456Z"}
