@@ -13,13 +13,13 @@ def test_a_new_run_is_its_start_and_a_random_number() -> None:
     at = datetime.datetime(2026, 12, 2, 23, 3, 46, 123456, tzinfo=datetime.timezone.utc)
     run = new_run(at)
     assert run["started"] == "2026-12-02T23:03:46.123456Z"
-    prefix, _, number = run["id"].partition("-")
-    assert prefix == "20261202T230346.123456Z" and 0 <= int(number) < 2 ** 32, run
+    prefix, sep, number = run["id"].partition("-")
+    assert sep == "-" and prefix == "20261202T230346.123456Z" and 0 <= int(number) < 2 ** 32, run
 
 
 def test_runs_read_in_the_same_microsecond_differ() -> None:
     at = datetime.datetime(2026, 12, 2, 23, 3, 46, tzinfo=datetime.timezone.utc)
-    assert len({new_run(at)["id"] for _ in range(50)}) > 45
+    assert len({new_run(at)["id"] for attempt in range(50)}) > 45
 
 
 def test_a_new_run_is_one_the_settings_modules_accept() -> None:
