@@ -7,7 +7,8 @@
 The modules' own decisions (each module's ``apply``) run over the plan's read, kept on the controller by
 ssm_agent_proxy_info (:mod:`..plugin_utils._snapshot`), or over one read of its own; their backups and writes
 then go to the host together through write_values.ps1, which refuses to write over anything that changed
-since the read. In check mode nothing is sent at all.
+since the read. In check mode nothing is sent at all. With ``restrict_acl``, the agent's service key is then
+restricted to SYSTEM and Administrators in the same task, decided over the same read.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from ..plugin_utils._action import BACKUP_OPTION, RUN_OPTION, failures_as_result
 from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, BackupHost, RunInfo
 from ..plugin_utils._batch import BatchHost
 from ..plugin_utils._blobs import BlobError
-from ..plugin_utils._host import Change, ConflictError, HostError, HostState, ModuleHost, PartialWriteError
+from ..plugin_utils._host import (
+    ADMINISTRATORS_SID, SYSTEM_SID, Change, ConflictError, HostError, HostState, ModuleHost, ObjectAcl, PartialWriteError,
+)
 from ..plugin_utils._proxy import ProxyInputError
-from .ssm_agent_proxy_info import KEYS, SETTINGS_MODULES, desired_plans
+from .ssm_agent_proxy_info import KEYS, SERVICE_KEY, SETTINGS_MODULES, desired_plans
 
 ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "ssm_agent_proxy": {"type": "dict"},
@@ -34,6 +37,7 @@ ARGUMENT_SPEC: dict[str, dict[str, t.Any]] = {
     "on_change": {"type": "str", "choices": ["fail", "reread"], "default": "fail"},
     "backup": BACKUP_OPTION,
     "run": RUN_OPTION,
+    "restrict_acl": {"type": "bool", "default": False},
     "preflight": {"type": "dict", "options": {
         "proxy": {"type": "str", "required": True},
         "username": {"type": "str"},
@@ -53,9 +57,38 @@ CONFLICT_REASONS = {
 }
 
 
-def read_host(host: ModuleHost) -> HostState:
-    """One read of every key the settings modules read, and the ACL their backups need (no log tail)."""
-    return host.read_state(KEYS, acl_paths=[COLLECTION_KEY])
+def read_host(host: ModuleHost, restrict_acl: bool = False) -> HostState:
+    """One read of every key the settings modules read, and the ACLs their backups and ``restrict_acl`` need (no log tail)."""
+    return host.read_state(KEYS, acl_paths=[COLLECTION_KEY, SERVICE_KEY] if restrict_acl else [COLLECTION_KEY])
+
+
+def restrict_service_key(host: ModuleHost, acl: ObjectAcl | None, check_mode: bool) -> dict[str, t.Any]:
+    """Keep the agent's service key, whose Environment may hold a proxy password, to SYSTEM and Administrators.
+
+    The key inherits Read for BUILTIN\\Users and ALL APPLICATION PACKAGES from HKLM\\SYSTEM (the defaults DISA STIG
+    rule V-220907 lists). win_acl_inheritance with reorganize=false drops inherited rules and keeps explicit ones
+    (SetAccessRuleProtection($true, $false), win_acl_inheritance.ps1 of ansible.windows 3.3.0), so SYSTEM and
+    Administrators get explicit FullControl first, by SID (the group's name is localised). The agent runs as
+    LocalSystem and keeps reading its Environment. Decided over the read: a key that is restricted already, or that
+    does not exist (no agent), costs no execution; without a read (``acl`` None) win_acl and win_acl_inheritance
+    decide themselves. ``granted`` and ``protected`` say what to undo; on a refusal, ``failed`` and ``msg`` too.
+    """
+    outcome: dict[str, t.Any] = {"path": SERVICE_KEY, "changed": False, "granted": [], "protected": False}
+    if acl is not None and (not acl.exists or acl.restricted):
+        return outcome
+    if check_mode:
+        # win_acl and win_acl_inheritance would report a change for a key that is not restricted (the read says so).
+        outcome["changed"] = acl is not None
+        return outcome
+    try:
+        for sid in (SYSTEM_SID, ADMINISTRATORS_SID):
+            if host.grant_full_control(SERVICE_KEY, sid):
+                outcome["granted"].append(sid)
+        outcome["protected"] = host.set_inheritance(SERVICE_KEY, inherit=False)
+    except HostError as error:
+        outcome.update(failed=True, msg=f"{SERVICE_KEY} could not be restricted to SYSTEM and Administrators: {str(error).rstrip('.')}.")
+    outcome["changed"] = bool(outcome["granted"]) or outcome["protected"]
+    return outcome
 
 
 def decide(state: HostState, host: ModuleHost, plans: dict[str, t.Any], run: RunInfo | None, backup: bool,
@@ -102,6 +135,15 @@ def partial_message(error: PartialWriteError, changes: list[Change], spans: dict
     return message
 
 
+def acl_diff(acl: ObjectAcl | None) -> dict[str, str]:
+    """Who may read the service key before and after its restriction, in the diff's before/after form."""
+    def lines(protected: bool, readers: list[str]) -> str:
+        return f"inherits from HKLM\\SYSTEM: {'no' if protected else 'yes'}\nreaders: {', '.join(readers) or '(none)'}\n"
+    before = lines(acl.protected, [reader.label() for reader in acl.readers]) if acl is not None else "(not read)\n"
+    return {"before_header": f"{SERVICE_KEY} (ACL)", "after_header": f"{SERVICE_KEY} (ACL)", "before": before,
+            "after": lines(True, ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"])}
+
+
 class ActionModule(ActionBase):
     """Apply the agent's, WinINet's and WinHTTP's proxy settings over one read, in one write."""
 
@@ -122,42 +164,51 @@ class ActionModule(ActionBase):
         try:
             run = RunInfo.from_options(args["run"])
             plans = desired_plans({component: args[component] for component in ORDER if args[component] is not None}, prefix="")
-            if not plans:
-                raise ProxyInputError("ssm_agent_proxy", "give the options of at least one of ssm_agent_proxy, wininet_proxy, winhttp_proxy")
+            if not plans and not args["restrict_acl"]:
+                raise ProxyInputError("ssm_agent_proxy", "give the options of at least one of ssm_agent_proxy, wininet_proxy, winhttp_proxy, "
+                                      "or restrict_acl=true")
             # Before anything is read for the write or written: a proxy that cuts the agent off is never configured.
-            # In check mode nothing would be written, so nothing is probed either.
-            verdict = _preflight.run(host, args["preflight"]) if args["preflight"] and not check_mode else None
+            # In check mode nothing would be written, so nothing is probed either; with no component, no proxy changes.
+            verdict = _preflight.run(host, args["preflight"]) if args["preflight"] and plans and not check_mode else None
             if verdict is not None and not verdict["passed"]:
                 result.update(failed=True, changed=False, msg=f"{_preflight.summary(verdict, args['preflight']['proxy']).rstrip('.')}. Nothing was written.",
                               preflight=verdict, executions=host.executions)
                 return result
             state = _snapshot.load(args["snapshot"], host_name) if args["snapshot"] else None
             reused = state is not None
-            if state is None:
-                state = read_host(host)
-            batch, results, spans = decide(state, host, plans, run, args["backup"], check_mode)
-            if not check_mode:
+            # The ACL alone needs no read outside check mode: win_acl and win_acl_inheritance decide themselves.
+            if state is None and (plans or check_mode):
+                state = read_host(host, args["restrict_acl"])
+            batch: BatchHost | None = None
+            results: dict[str, dict[str, t.Any]] = {}
+            spans: dict[str, tuple[int, int]] = {}
+            if state is not None:
+                batch, results, spans = decide(state, host, plans, run, args["backup"], check_mode)
+            if not check_mode and batch is not None:
                 try:
                     batch.commit()
                 except ConflictError as error:
                     if args["on_change"] != "reread" or any(item.get("reason") == "run" for item in error.conflicts):
                         raise AnsibleActionFail(conflict_message(error)) from None
-                    state, reused = read_host(host), False
+                    state, reused = read_host(host, args["restrict_acl"]), False
                     batch, results, spans = decide(state, host, plans, run, args["backup"], check_mode)
                     batch.commit()
-                if args["snapshot"] and any(outcome["changed"] for outcome in results.values()):
-                    _snapshot.discard(args["snapshot"])  # the host no longer holds what it says
+            # After the writes: a write that fails leaves the ACL alone.
+            restricted = restrict_service_key(host, None if state is None else state.acl(SERVICE_KEY), check_mode) if args["restrict_acl"] else None
+            if (args["snapshot"] and not check_mode
+                    and (any(outcome["changed"] for outcome in results.values()) or (restricted and restricted["changed"]))):
+                _snapshot.discard(args["snapshot"])  # the host no longer holds what it says
         except ConflictError as error:
             raise AnsibleActionFail(conflict_message(error)) from None
         except PartialWriteError as error:
-            raise AnsibleActionFail(partial_message(error, batch.changes, spans, args["backup"])) from None
+            raise AnsibleActionFail(partial_message(error, batch.changes if batch is not None else [], spans, args["backup"])) from None
         except (ProxyInputError, HostError, BlobError) as error:
             raise AnsibleActionFail(str(error)) from None
 
         warnings = list(dict.fromkeys(warning for outcome in results.values() for warning in outcome.pop("warnings", None) or []))
         diffs = [outcome.pop("diff") for outcome in results.values() if "diff" in outcome]
         result.update(
-            changed=any(outcome["changed"] for outcome in results.values()),
+            changed=any(outcome["changed"] for outcome in results.values()) or bool(restricted and restricted["changed"]),
             results=results,
             restart_required=bool(results.get("ssm_agent_proxy", {}).get("changed")),
             reused_read=reused,
@@ -168,10 +219,17 @@ class ActionModule(ActionBase):
             result["backup"] = {"key": BACKUP_KEY, "names": [entry["name"] for entry in saved], "saved": any(entry["saved"] for entry in saved)}
         if self._task.diff:
             result["diff"] = [diff for component, diff in zip(results, diffs) if results[component]["changed"]]
+            if restricted is not None and restricted["changed"]:
+                result["diff"].append(acl_diff(None if state is None else state.acl(SERVICE_KEY)))
         if verdict is not None:
             result["preflight"] = verdict
             if verdict["unreachable"]:
                 warnings.insert(0, _preflight.summary(verdict, args["preflight"]["proxy"]))
+        if restricted is not None:
+            result["acl"] = restricted
+            if restricted.get("failed"):
+                written = [component for component, outcome in results.items() if outcome["changed"]]
+                result.update(failed=True, msg=restricted["msg"] + (f" Written before it: {', '.join(written)}." if written else ""))
         if warnings:
             result["warnings"] = warnings
         return result

@@ -21,6 +21,8 @@ description:
   - Before anything is written, the script checks that every value to be written still holds what the read saw, and that
     no other run has started changing the host since; otherwise nothing is written and the task fails naming the
     values (O(on_change)).
+  - With O(restrict_acl), it then restricts the agent's service key, whose C(Environment) may hold the proxy password, to
+    SYSTEM and Administrators, decided over the same read.
   - The C(ssm.proxy.agent_proxy) role uses it for its Apply step.
 options:
   ssm_agent_proxy:
@@ -52,6 +54,21 @@ options:
     type: str
     choices: [fail, reread]
     default: fail
+  restrict_acl:
+    description:
+      - After the writes, keep C(HKLM\SYSTEM\CurrentControlSet\Services\AmazonSSMAgent) readable by SYSTEM and
+        Administrators only, instead of by every local user through the rules it inherits from C(HKLM\SYSTEM).
+      - SYSTEM and Administrators get explicit C(FullControl) first (M(ansible.windows.win_acl), by SID, since the group's
+        name is localised), then inheritance is turned off without copying the inherited rules
+        (M(ansible.windows.win_acl_inheritance) with C(reorganize=false)), in three more executions, once per host.
+      - Nothing is sent when the read shows the key restricted already, or missing (no agent). With no component and no
+        O(snapshot), nothing is read outside check mode either, and M(ansible.windows.win_acl) and
+        M(ansible.windows.win_acl_inheritance) report no change for a key that is restricted already.
+      - Not done when a write failed. A refusal fails the task, with RV(acl) saying what was changed before it.
+      - The agent runs as LocalSystem and keeps reading its settings; tools running unelevated can no longer read the
+        service's configuration from the registry. The agent is not restarted.
+    type: bool
+    default: false
   preflight:
     description:
       - Before anything is written, request the Systems Manager endpoints from the host through O(preflight.proxy), as the
@@ -59,7 +76,8 @@ options:
         endpoint itself answered through the proxy's tunnel, not when the proxy answered for it.
       - When one of O(preflight.required) is out of reach, or the script cannot run (a region that instance metadata does not
         give), nothing is written and the task fails with RV(preflight). Another endpoint out of reach is a warning.
-      - Not run in check mode (nothing would be written). Omit for no pre-flight.
+      - Not run in check mode (nothing would be written), nor when only O(restrict_acl) is given (no proxy changes). Omit for
+        no pre-flight.
     type: dict
     suboptions:
       proxy:
@@ -108,7 +126,9 @@ attributes:
     details: With O(snapshot), nothing is sent to the host at all.
   diff_mode:
     support: full
-    details: One diff per component that changes, as each module shows it (passwords replaced by C(********)).
+    details:
+      - One diff per component that changes, as each module shows it (passwords replaced by C(********)).
+      - With O(restrict_acl), one more for the service key's ACL (whether it inherits, and who may read it).
   platform:
     platforms: windows
 notes:
@@ -225,6 +245,20 @@ preflight:
         proxy_auth: []
     unreachable: [ssm]
     blocking: [ssm]
+acl:
+  description:
+    - What O(restrict_acl) did to the agent's service key. C(path); C(changed) (in check mode, whether it would change);
+      C(granted), the SIDs that got an explicit C(FullControl) rule; C(protected), whether inheritance was turned off.
+      On a refusal also C(failed) and C(msg).
+    - To undo it, turn inheritance back on (M(ansible.windows.win_acl_inheritance) C(state=present)) and remove the rules
+      of C(granted) (M(ansible.windows.win_acl) C(state=absent)); the C(ssm.proxy.agent_proxy) role does so in its rollback.
+  returned: when O(restrict_acl=true)
+  type: dict
+  sample:
+    path: HKLM:\SYSTEM\CurrentControlSet\Services\AmazonSSMAgent
+    changed: true
+    granted: [S-1-5-18, S-1-5-32-544]
+    protected: true
 executions:
   description: How many module executions the task cost on the host (0 in check mode over a snapshot).
   returned: success

@@ -107,6 +107,16 @@ def test_credentials_stay_with_administrators(sim_fleet, tmp_path: pathlib.Path)
     assert "credentials_readable" not in findings["hardened"], findings["hardened"]
     assert document["summary"]["credentials_readable"] == 3
 
+    # Hardening in check mode: the plan's read and one read of the Apply step (the plan keeps no read of a host whose
+    # settings match), nothing changed, the restart announced on the controller.
+    calls_before = len(fleet.calls("default"))
+    checked = fleet.run(CONFIGURE, "--check", "--diff", "--limit", "default", "-e", json.dumps({**ROLE_VARS, "ssm_proxy_restrict_acl": True}))
+    assert checked.returncode == 0, output(checked)
+    assert [call["module"] for call in fleet.calls("default")[calls_before:]] == ["ansible.windows.win_powershell"] * 2
+    assert "Its service key's ACL would be restricted: AmazonSSMAgent would restart (check mode)." in checked.stdout, output(checked)
+    assert f"{SERVICE_KEY} (ACL)" in checked.stdout and "readers: NT AUTHORITY\\SYSTEM, BUILTIN\\Administrators" in checked.stdout, output(checked)
+    assert service_acl(fleet, "default") is None
+
     # Hardening a host whose settings are already right: the ACL changes, the agent is restarted and verified.
     calls_before, hardened_before = len(fleet.calls("default")), len(fleet.calls("hardened"))
     result = fleet.run(CONFIGURE, "-e", json.dumps({**ROLE_VARS, "ssm_proxy_restrict_acl": True}))
@@ -167,3 +177,35 @@ def test_a_second_role_run_in_one_play_answers_for_itself(sim_fleet, tmp_path: p
     assert "has its inherited ACL back" not in shown and "ACL could not be put back" not in shown, output(result)
     failing = [call["module"].rsplit(".", 1)[-1] for call in fleet.calls("failing")]
     assert failing.count("win_acl_inheritance") == 1 and failing.count("win_service") == 1, failing
+
+
+def test_a_refused_restriction_fails_the_host_and_puts_the_settings_back(sim_fleet) -> None:
+    """The service key's ACL cannot be changed (no WRITE_DAC: faults.acl_write_denied): Restrict is the failure, once.
+
+    The Apply step's write went through before it, so the rollback puts the previous values back; the ACL was never
+    changed, so it is not "put back", and the agent was never restarted with the new settings.
+    """
+    guarded = copy.deepcopy(load_state("server2022"))
+    guarded["faults"] = {"acl_write_denied": [SERVICE_KEY]}
+    fleet = sim_fleet({"guarded": guarded})
+    before = fleet.host_state("guarded")
+    starts = fleet.agent_log("guarded").count(STARTUP_MARK)
+    result = fleet.run(CONFIGURE, "-e", json.dumps({**ROLE_VARS, "ssm_proxy_restrict_acl": True}))
+    assert result.returncode != 0, output(result)
+    shown = result.stdout + result.stderr
+    assert shown.count("fatal: [guarded]") == 1, output(result)
+    assert (f"Restrict failed: {SERVICE_KEY} could not be restricted to SYSTEM and Administrators: ansible.windows.win_acl failed on the host"
+            in shown), output(result)
+    assert "an exception occurred when adding the specified rule - Attempted to perform an unauthorized operation." in shown, output(result)
+    assert "Restored the previous values of ssm_agent_proxy and the agent runs with them again." in shown, output(result)
+    assert "has its inherited ACL back" not in shown and "N3w-Secret" not in shown, output(result)
+    after = fleet.host_state("guarded")
+    assert {path: values for path, values in after["registry"].items() if not path.startswith(COLLECTION_KEY)} == before["registry"]
+    assert service_acl(fleet, "guarded") is None  # never written: Windows' inherited defaults
+    modules = [call["module"].rsplit(".", 1)[-1] for call in fleet.calls("guarded")]
+    # Refused at the first grant: no second grant, no inheritance change; the one restart is the rollback's, with the
+    # previous settings (the handler restarts only when no step before it failed).
+    assert modules.count("win_acl") == 1 and "win_acl_inheritance" not in modules, modules
+    assert modules.count("win_service") == 1 and fleet.agent_log("guarded").count(STARTUP_MARK) == starts + 1, modules
+    # The image has no proxy in the agent's Environment: that is what it was restarted with.
+    assert fleet.state("guarded")["agent"]["running"]["https_proxy"] == "", fleet.state("guarded")["agent"]

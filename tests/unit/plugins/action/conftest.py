@@ -163,11 +163,16 @@ class FakeRegistry:
             return {"failed": True, "msg": f"an error occurred when attempting to present FullControl permission(s) on {module_args['path']}"}
         entry = self.acls.setdefault(path, {"protected": False, "readers": [], "explicit": []})
         if module_name == "ansible.windows.win_acl":
+            # win_acl.ps1 adds a rule only when no rule with the same rights, type and inheritance is there.
+            if module_args["user"] in entry["explicit"]:
+                return {"changed": False}
             entry["explicit"].append(module_args["user"])
             return {"changed": True}
-        if module_args["state"] == "absent" and not module_args["reorganize"]:
+        # win_acl_inheritance.ps1 changes nothing when the inheritance is already as asked.
+        if module_args["state"] == "absent" and not module_args["reorganize"] and not entry["protected"]:
             entry.update(protected=True, readers=list(entry["explicit"]))
-        return {"changed": True}
+            return {"changed": True}
+        return {"changed": False}
 
     def read_state(self, module_args: dict[str, t.Any]) -> dict[str, t.Any]:
         """Answer read_state.ps1 as win_powershell returns it (``result`` = $Ansible.Result)."""

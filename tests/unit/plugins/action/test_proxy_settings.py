@@ -211,3 +211,70 @@ def test_the_preflight_proxy_is_required_and_its_password_never_shown(make_actio
     registry.preflight_error = "bad"
     result = apply(make_action, registry, preflight={**PREFLIGHT, "proxy": "http://svc:Top-Secret@proxy.corp:3128"})
     assert "Top-Secret" not in json.dumps(result)
+
+
+ACL_CALLS = [("ansible.windows.win_acl", "S-1-5-18"), ("ansible.windows.win_acl", "S-1-5-32-544"), ("ansible.windows.win_acl_inheritance", None)]
+
+
+def acl_calls(registry: FakeRegistry) -> list[tuple[str, str | None]]:
+    return [(call["module"], call["args"].get("user")) for call in registry.calls if "win_acl" in call["module"]]
+
+
+def test_restrict_acl_restricts_the_service_key_after_the_writes_in_the_same_task(make_action) -> None:
+    registry = host()
+    planned = plan(make_action, registry)
+    result = apply(make_action, registry, snapshot=planned["snapshot"], restrict_acl=True)
+    # The writes first (a write that fails leaves the ACL alone), then SYSTEM and Administrators, then inheritance off.
+    assert [call["module"] for call in registry.calls[1:]][0] == "ansible.windows.win_powershell" and acl_calls(registry) == ACL_CALLS
+    inheritance = registry.calls[-1]["args"]
+    assert inheritance == {"path": SERVICE_KEY, "state": "absent", "reorganize": False}
+    assert result["acl"] == {"path": SERVICE_KEY, "changed": True, "granted": ["S-1-5-18", "S-1-5-32-544"], "protected": True}
+    assert result["changed"] and result["executions"] == 4
+    acl_diff = result["diff"][-1]
+    assert acl_diff["before_header"] == f"{SERVICE_KEY} (ACL)" and "inherits from HKLM\\SYSTEM: yes" in acl_diff["before"]
+    assert "S-1-5-32-545" in acl_diff["before"] and "S-1-5-32-545" not in acl_diff["after"]
+    # The next plan's read sees the key restricted: nothing is sent for it again.
+    planned = plan(make_action, registry)
+    assert planned["acl"]["service_key"]["restricted"], planned["acl"]
+    registry.calls.clear()
+    again = apply(make_action, registry, restrict_acl=True)
+    assert acl_calls(registry) == [] and again["acl"]["changed"] is False and not again["changed"]
+
+
+def test_restrict_acl_alone_costs_the_acl_modules_only_and_check_mode_one_read(make_action) -> None:
+    registry = host()
+    alone = {"ssm_agent_proxy": None, "wininet_proxy": None, "winhttp_proxy": None, "restrict_acl": True}
+    # Check mode: one read tells whether the key is restricted; nothing is changed, and the diff is the one a run shows.
+    checked = apply(make_action, registry, check_mode=True, **alone)
+    assert [call["module"] for call in registry.calls] == ["ansible.windows.win_powershell"] and registry.acls == {}
+    assert checked["changed"] and checked["acl"]["changed"] and checked["acl"]["granted"] == [] and checked["executions"] == 1
+    registry.calls.clear()
+    # No component: no read (win_acl and win_acl_inheritance decide themselves) and no pre-flight (no proxy changes).
+    result = apply(make_action, registry, preflight=PREFLIGHT, **alone)
+    assert acl_calls(registry) == ACL_CALLS and len(registry.calls) == 3 and "preflight" not in result
+    assert result["changed"] and result["results"] == {} and not result["restart_required"] and result["diff"][0]["before"] == "(not read)\n"
+    assert checked["diff"][0]["after"] == result["diff"][0]["after"]
+    registry.calls.clear()
+    again = apply(make_action, registry, **alone)
+    assert len(registry.calls) == 3 and not again["changed"] and again["acl"] == {**result["acl"], "changed": False, "granted": [], "protected": False}
+
+
+def test_a_refused_restriction_fails_the_task_naming_what_was_written(make_action) -> None:
+    registry = host()
+    registry.acl_denied = True
+    planned = plan(make_action, registry)
+    result = apply(make_action, registry, snapshot=planned["snapshot"], restrict_acl=True)
+    message = failure(result, match=f"^{SERVICE_KEY.replace(chr(92), chr(92) * 2)} could not be restricted to SYSTEM and Administrators: "
+                                    "ansible.windows.win_acl failed on the host")
+    assert message.endswith("Written before it: ssm_agent_proxy, wininet_proxy, winhttp_proxy.")
+    assert result["acl"]["failed"] and result["acl"]["granted"] == [] and not result["acl"]["protected"]
+    # What the role undoes and restarts over is still there: the writes and their backups.
+    assert result["restart_required"] and result["backup"]["saved"] and "Top-Secret" not in json.dumps(result)
+
+
+def test_a_write_that_fails_leaves_the_acl_alone(make_action) -> None:
+    registry = host()
+    planned = plan(make_action, registry)
+    registry.keys[SERVICE_KEY.lower()]["Environment"] = ("REG_MULTI_SZ", ["AWS_REGION=eu-west-1"])
+    failure(apply(make_action, registry, snapshot=planned["snapshot"], restrict_acl=True), match="changed since the host was read")
+    assert acl_calls(registry) == [] and registry.acls == {}

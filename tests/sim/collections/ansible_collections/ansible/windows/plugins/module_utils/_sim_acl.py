@@ -88,6 +88,21 @@ def _fold(path: str) -> str:
     return folded.replace('hku:\\.default', 'hku:\\s-1-5-18', 1) if folded.startswith('hku:\\.default') else folded
 
 
+def acl_write_denied(data: t.Mapping[str, t.Any], path: str) -> bool:
+    """``faults.acl_write_denied``: a key whose ACL the connecting account may read but not change (no WRITE_DAC).
+
+    As on a key that TrustedInstaller owns, or that an endpoint product guards: Get-Acl works (READ_CONTROL), the
+    Set-Acl or SetAccessControl that would change the ACL fails (win_acl.ps1 and win_acl_inheritance.ps1 word it).
+    """
+    faults = data.get('faults') or {}
+    denied = faults.get('acl_write_denied') if isinstance(faults, dict) else None
+    if denied is None:
+        return False
+    if not isinstance(denied, list) or not all(isinstance(entry, str) for entry in denied):
+        raise AclFormatError(f'faults.acl_write_denied must be a list of key paths, got {denied!r}')
+    return any(_fold(entry) == _fold(path) for entry in denied)
+
+
 def _parent(path: str) -> t.Optional[str]:
     head, sep, rest = path.partition(':\\')
     parts = [part for part in rest.split('\\') if part]

@@ -16,7 +16,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ansible.windows.plugins.module_utils._sim_acl import resolve
+from ansible_collections.ansible.windows.plugins.module_utils._sim_acl import acl_write_denied, resolve
 from ansible_collections.ansible.windows.plugins.module_utils._sim_host import HostState, run_module
 
 REGISTRY_PATH = re.compile(r'^HK(CC|CR|CU|LM|U):\\', re.IGNORECASE)
@@ -80,6 +80,13 @@ def win_acl(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
     # The rule matches only an explicit rule of the same principal (IsInherited is compared too); the model keeps
     # readers, not their exact rights, so any explicit reader rule of the principal matches.
     existing = [reader for reader in entry['readers'] if (resolve(reader) or ('',))[0] == principal[0]]
+    if ((state_wanted == 'present' and not existing) or (state_wanted == 'absent' and existing)) and acl_write_denied(state.data, path):
+        # Set-Acl fails and the SetAccessControl its Catch falls back to fails too: the key Get-Item opened has no
+        # WRITE_DAC, so .NET's NativeObjectSecurity.Persist throws a bare UnauthorizedAccessException; the Catch around
+        # both words it (win_acl.ps1 of 3.3.0, L242-258 adding, L261-276 removing).
+        doing = 'adding' if state_wanted == 'present' else 'removing'
+        module.fail_json(msg=f'an exception occurred when {doing} the specified rule - Attempted to perform an unauthorized operation.',
+                         **result)
     if state_wanted == 'present' and not existing:
         acl.set_entry(path, entry['protected'], entry['readers'] + [principal[1] or principal[0]])
         result['changed'] = True

@@ -14,6 +14,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.ansible.windows.plugins.module_utils._sim_acl import acl_write_denied
 from ansible_collections.ansible.windows.plugins.module_utils._sim_host import HostState, run_module
 
 REGISTRY_PATH = re.compile(r'^HK(CC|CR|CU|LM|U):\\', re.IGNORECASE)
@@ -45,6 +46,11 @@ def acl_inheritance(module: AnsibleModule, state: HostState) -> dict[str, t.Any]
             inherited = acl.inherited(path)
             readers = [reader for reader in readers if reader not in inherited]
         result['changed'] = True
+    if result['changed'] and not module.check_mode and acl_write_denied(state.data, path):
+        # Set-AclEx calls Set-Acl outside any try block (win_acl_inheritance.ps1 of 3.3.0, L29-45 and L130-144), and
+        # the Registry provider's SetSecurityDescriptor opens the key for writing: its SecurityException is unhandled, so
+        # module_wrapper.ps1 reports only failed, msg and exception. In check mode ShouldProcess skips Set-Acl.
+        module.fail_json(msg='Unhandled exception while executing module: Requested registry access is not allowed.')
     if result['changed'] and not module.check_mode:
         acl.set_entry(path, protected, readers)
     # The module reads the ACL again after a real change; in check mode `after` is the changed in-memory ACL.
