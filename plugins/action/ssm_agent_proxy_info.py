@@ -9,6 +9,7 @@ One module execution per host: read_state.ps1 reads every key and the agent log'
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from ansible.errors import AnsibleActionFail
@@ -18,7 +19,7 @@ from ansible.plugins.action import ActionBase
 from ..plugin_utils import _snapshot
 from ..plugin_utils._action import failures_as_results
 from ..plugin_utils._backup import (
-    BACKUP_KEY, COLLECTION_KEY, DEFAULT_STALE_AFTER, RESTART_OUTCOME_VALUE, describe_run, new_run, restart_outcome_finding,
+    BACKUP_KEY, COLLECTION_KEY, DEFAULT_STALE_AFTER, RESTART_OUTCOME_VALUE, describe_run, new_run, restart_outcome_finding, run_owner,
     runs_in_progress,
 )
 from ..plugin_utils._blobs import BlobError, decode_winhttp_settings, decode_wininet_settings
@@ -335,7 +336,8 @@ class ActionModule(ActionBase):
         result["changed"] = False
         # The id and start of a change made after this read (the role's run): made here, with the read, instead of
         # in a task of the role's own.
-        result["run"] = new_run()
+        # The owner is the controller's: the worker's environment is ansible-playbook's (lookup('env', 'USER')).
+        result["run"] = new_run(owner=run_owner((task_vars or {}).get("awx_job_id"), os.environ.get("USER")))
         # The role follows the check mode of its tasks (--check, or a play/block `check_mode: true`, which
         # ansible_check_mode does not show) through this value.
         result["check_mode"] = bool(self._task.check_mode)

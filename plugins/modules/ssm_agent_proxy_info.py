@@ -254,13 +254,15 @@ runs:
   sample: []
 run:
   description:
-    - An id and a start time (ISO 8601, UTC, from the controller) for a change made after this read, new on every read. Not
-      one of the RV(runs), which are already on the host.
+    - An id, a start time (ISO 8601, UTC, from the controller) and an owner for a change made after this read, new on every
+      read. Not one of the RV(runs), which are already on the host.
+    - The owner is C(AWX job <awx_job_id>) under AWX and AAP, else C(<controller user> with ansible-playbook); other runs
+      name this one by it while its backups are on the host.
     - The C(ssm.proxy.agent_proxy) role names its run with them (O(ssm.proxy.proxy_settings#module:run)), and keys its backups
       and its detached restart by the C(id).
   returned: success
   type: dict
-  sample: {"id": "20261202T230346.123456Z-3141592653", "started": "2026-12-02T23:03:46.123456Z"}
+  sample: {"id": "20261202T230346.123456Z-3141592653", "started": "2026-12-02T23:03:46.123456Z", "owner": "AWX job 7"}
 acl:
   description:
     - Who may read the places that can hold a proxy password, read in the same execution, under C(service_key) (the

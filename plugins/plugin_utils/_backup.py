@@ -76,8 +76,18 @@ def restart_outcome_finding(text: t.Any, started_at: str | None) -> dict[str, st
 DEFAULT_STALE_AFTER = 3600
 
 
-def new_run(now: datetime.datetime | None = None) -> dict[str, str]:
-    """An id and a start (ISO 8601 UTC, from the controller) for a run that changes a host after this read.
+def run_owner(awx_job_id: t.Any, user: str | None) -> str:
+    """Who runs the controller's ansible-playbook, as other runs name it (``describe_run``).
+
+    AWX and AAP set ``awx_job_id`` on every job; a plain ansible-playbook is its user's (``$USER``).
+    """
+    if awx_job_id is not None:
+        return f"AWX job {awx_job_id}"
+    return f"{user or 'someone'} with ansible-playbook"
+
+
+def new_run(now: datetime.datetime | None = None, owner: str = "someone with ansible-playbook") -> dict[str, str]:
+    """An id, a start (ISO 8601 UTC, from the controller) and an owner for a run that changes a host after this read.
 
     Made where the plan reads, so that the role names its run without a task of its own (a task costs a worker
     process on the controller for every host). The id keys the run's backups (``<component>@<id>``) and its
@@ -85,7 +95,7 @@ def new_run(now: datetime.datetime | None = None) -> dict[str, str]:
     32-bit number for two reads in the same microsecond. It holds only what :meth:`RunInfo.from_options` accepts.
     """
     started = (now or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return {"id": f"{re.sub('[-:]', '', started)}-{secrets.randbelow(2 ** 32)}", "started": started}
+    return {"id": f"{re.sub('[-:]', '', started)}-{secrets.randbelow(2 ** 32)}", "started": started, "owner": owner}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -132,10 +132,12 @@ def test_desired_compliance_in_the_same_read(make_action) -> None:
     assert result["compliance"] == {"ssm_agent_proxy": True, "winhttp_proxy": False} and result["compliant"] is False
     desired["winhttp_proxy"] = {"proxy": "proxy.corp:3128", "imds_bypass": False, "views": ["native"]}
     first_run = result["run"]
-    result = make_action(ActionModule, reg, {"desired": desired}).run(task_vars={})
+    result = make_action(ActionModule, reg, {"desired": desired}).run(task_vars={"awx_job_id": 42})
     assert result["compliance"]["winhttp_proxy"] is True  # netsh's bare proxy, as wanted
-    # Every read names a new run for the change after it (the role keys its backups with it), at no execution.
-    assert set(result["run"]) == {"id", "started"} and result["run"]["id"] != first_run["id"] and len(reg.calls) == 2
+    # Every read names a new run for the change after it (the role keys its backups with it), at no execution; its
+    # owner is the AWX job, else the controller's user.
+    assert set(result["run"]) == {"id", "started", "owner"} and result["run"]["id"] != first_run["id"] and len(reg.calls) == 2
+    assert result["run"]["owner"] == "AWX job 42" and first_run["owner"].endswith(" with ansible-playbook")
     assert any("http_proxy" in warning for warning in result["warnings"])  # the bare host:port warning
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import RunInfo, backup_name, new_run, split_backup_name
+from ansible_collections.ssm.proxy.plugins.plugin_utils._backup import RunInfo, backup_name, new_run, run_owner, split_backup_name
 
 
 def test_a_new_run_is_its_start_and_a_random_number() -> None:
@@ -31,3 +31,9 @@ def test_a_new_run_is_one_the_settings_modules_accept() -> None:
     # The start is the controller's clock in UTC, so that runs from several controllers compare.
     started = datetime.datetime.strptime(run["started"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
     assert abs((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()) < 60
+
+
+def test_the_owner_is_the_awx_job_or_the_controller_user() -> None:
+    assert run_owner(7, "awx") == "AWX job 7" and run_owner(0, None) == "AWX job 0"
+    assert run_owner(None, "alice") == "alice with ansible-playbook" and run_owner(None, "") == "someone with ansible-playbook"
+    assert new_run(owner="AWX job 7")["owner"] == "AWX job 7"
