@@ -20,12 +20,10 @@ from ansible.plugins.action import ActionBase
 
 from ..plugin_utils import _preflight, _snapshot
 from ..plugin_utils._action import BACKUP_OPTION, RUN_OPTION, failures_as_results
-from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, BackupHost, RunInfo
+from ..plugin_utils._backup import BACKUP_KEY, COLLECTION_KEY, BackupHost, RunInfo, restrict_key
 from ..plugin_utils._batch import BatchHost
 from ..plugin_utils._blobs import BlobError
-from ..plugin_utils._host import (
-    ADMINISTRATORS_SID, SYSTEM_SID, Change, ConflictError, HostError, HostState, ModuleHost, ObjectAcl, PartialWriteError,
-)
+from ..plugin_utils._host import Change, ConflictError, HostError, HostState, ModuleHost, ObjectAcl, PartialWriteError
 from ..plugin_utils._proxy import ProxyInputError
 from .ssm_agent_proxy_info import KEYS, SERVICE_KEY, SETTINGS_MODULES, desired_plans
 
@@ -65,13 +63,10 @@ def read_host(host: ModuleHost, restrict_acl: bool = False) -> HostState:
 def restrict_service_key(host: ModuleHost, acl: ObjectAcl | None, check_mode: bool) -> dict[str, t.Any]:
     """Keep the agent's service key, whose Environment may hold a proxy password, to SYSTEM and Administrators.
 
-    The key inherits Read for BUILTIN\\Users and ALL APPLICATION PACKAGES from HKLM\\SYSTEM (the defaults DISA STIG
-    rule V-220907 lists). win_acl_inheritance with reorganize=false drops inherited rules and keeps explicit ones
-    (SetAccessRuleProtection($true, $false), win_acl_inheritance.ps1 of ansible.windows 3.3.0), so SYSTEM and
-    Administrators get explicit FullControl first, by SID (the group's name is localised). The agent runs as
-    LocalSystem and keeps reading its Environment. Decided over the read: a key that is restricted already, or that
-    does not exist (no agent), costs no execution; without a read (``acl`` None) win_acl and win_acl_inheritance
-    decide themselves. ``granted`` and ``protected`` say what to undo; on a refusal, ``failed`` and ``msg`` too.
+    The same restriction as the collection's key (:func:`restrict_key`); the agent runs as LocalSystem and keeps
+    reading its Environment. Decided over the read: a key that is restricted already, or that does not exist (no
+    agent), costs no execution; without a read (``acl`` None) win_acl and win_acl_inheritance decide themselves.
+    ``granted`` and ``protected`` say what to undo; on a refusal, ``failed`` and ``msg`` too.
     """
     outcome: dict[str, t.Any] = {"path": SERVICE_KEY, "changed": False, "granted": [], "protected": False}
     if acl is not None and (not acl.exists or acl.restricted):
@@ -81,10 +76,7 @@ def restrict_service_key(host: ModuleHost, acl: ObjectAcl | None, check_mode: bo
         outcome["changed"] = acl is not None
         return outcome
     try:
-        for sid in (SYSTEM_SID, ADMINISTRATORS_SID):
-            if host.grant_full_control(SERVICE_KEY, sid):
-                outcome["granted"].append(sid)
-        outcome["protected"] = host.set_inheritance(SERVICE_KEY, inherit=False)
+        outcome["protected"] = restrict_key(host, SERVICE_KEY, outcome["granted"])
     except HostError as error:
         outcome.update(failed=True, msg=f"{SERVICE_KEY} could not be restricted to SYSTEM and Administrators: {str(error).rstrip('.')}.")
     outcome["changed"] = bool(outcome["granted"]) or outcome["protected"]
@@ -136,12 +128,18 @@ def partial_message(error: PartialWriteError, changes: list[Change], spans: dict
 
 
 def acl_diff(acl: ObjectAcl | None) -> dict[str, str]:
-    """Who may read the service key before and after its restriction, in the diff's before/after form."""
+    """Who may read the service key before and after its restriction, in the diff's before/after form.
+
+    A key that no longer inherits keeps the readers its own explicit rules name (the restriction adds rules and turns
+    inheritance off, it removes none); on a key that still inherits, the read does not tell explicit from inherited
+    readers, and Windows' defaults are inherited only.
+    """
     def lines(protected: bool, readers: list[str]) -> str:
         return f"inherits from HKLM\\SYSTEM: {'no' if protected else 'yes'}\nreaders: {', '.join(readers) or '(none)'}\n"
     before = lines(acl.protected, [reader.label() for reader in acl.readers]) if acl is not None else "(not read)\n"
+    kept = [reader.label() for reader in acl.other_readers()] if acl is not None and acl.protected else []
     return {"before_header": f"{SERVICE_KEY} (ACL)", "after_header": f"{SERVICE_KEY} (ACL)", "before": before,
-            "after": lines(True, ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"])}
+            "after": lines(True, ["NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators", *kept])}
 
 
 class ActionModule(ActionBase):

@@ -160,16 +160,29 @@ class SavedValue:
         return item
 
 
-def protect_collection_key(host: WindowsHost, acl: ObjectAcl | None) -> None:
-    """Make the collection's key readable by SYSTEM and Administrators only, before a credential is written below it.
+def restrict_key(host: WindowsHost, path: str, granted: list[str]) -> bool:
+    """Keep a key to SYSTEM and Administrators: explicit FullControl for both (by SID), then inheritance off.
 
-    Windows gives every key under HKLM\\SOFTWARE BUILTIN\\Users and ALL APPLICATION PACKAGES read access by
-    inheritance (the defaults DISA STIG rule V-220907 lists). The order matters: win_acl_inheritance with
+    Windows gives every key under HKLM\\SOFTWARE and HKLM\\SYSTEM BUILTIN\\Users and ALL APPLICATION PACKAGES read
+    access by inheritance (the defaults DISA STIG rule V-220907 lists). The order matters: win_acl_inheritance with
     reorganize=false drops the inherited rules and keeps the explicit ones (SetAccessRuleProtection($true, $false),
     win_acl_inheritance.ps1 of ansible.windows 3.3.0), so SYSTEM and Administrators get explicit, inheritable
     FullControl first, or nobody could open the key; reorganize=true would copy Users' Read instead. Set-Acl
-    (SetSecurityInfo) passes the new inheritable rules on to existing subkeys such as Backup. Costs nothing
-    when the read shows the key protected already: only the first backup with a credential on a host pays.
+    (SetSecurityInfo) passes the new inheritable rules on to existing subkeys. The SIDs given a rule are appended
+    to ``granted`` as they go, so that a caller knows what to undo when a later call fails; returns whether the
+    inheritance was turned off.
+    """
+    for sid in (SYSTEM_SID, ADMINISTRATORS_SID):
+        if host.grant_full_control(path, sid):
+            granted.append(sid)
+    return host.set_inheritance(path, inherit=False)
+
+
+def protect_collection_key(host: WindowsHost, acl: ObjectAcl | None) -> None:
+    """Make the collection's key readable by SYSTEM and Administrators only, before a credential is written below it.
+
+    Costs nothing when the read shows the key protected already: only the first backup with a credential on a host
+    pays (:func:`restrict_key`).
     """
     if acl is not None and acl.exists and acl.protected:
         others = acl.other_readers()
@@ -182,9 +195,7 @@ def protect_collection_key(host: WindowsHost, acl: ObjectAcl | None) -> None:
     try:
         if acl is None or not acl.exists:
             host.create_key(COLLECTION_KEY)
-        host.grant_full_control(COLLECTION_KEY, SYSTEM_SID)
-        host.grant_full_control(COLLECTION_KEY, ADMINISTRATORS_SID)
-        host.set_inheritance(COLLECTION_KEY, inherit=False)
+        restrict_key(host, COLLECTION_KEY, [])
     except HostError as error:
         raise HostError(
             f"{COLLECTION_KEY} could not be restricted to SYSTEM and Administrators ({error}), so no backup holding a credential was "

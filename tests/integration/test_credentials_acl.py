@@ -180,7 +180,7 @@ def test_a_second_role_run_in_one_play_answers_for_itself(sim_fleet, tmp_path: p
 
 
 def test_a_refused_restriction_fails_the_host_and_puts_the_settings_back(sim_fleet) -> None:
-    """The service key's ACL cannot be changed (no WRITE_DAC: faults.acl_write_denied): Restrict is the failure, once.
+    """The service key's ACL cannot be changed (faults.acl_write_denied): Restrict is the failure, once.
 
     The Apply step's write went through before it, so the rollback puts the previous values back; the ACL was never
     changed, so it is not "put back", and the agent was never restarted with the new settings.
@@ -196,7 +196,7 @@ def test_a_refused_restriction_fails_the_host_and_puts_the_settings_back(sim_fle
     assert shown.count("fatal: [guarded]") == 1, output(result)
     assert (f"Restrict failed: {SERVICE_KEY} could not be restricted to SYSTEM and Administrators: ansible.windows.win_acl failed on the host"
             in shown), output(result)
-    assert "an exception occurred when adding the specified rule - Attempted to perform an unauthorized operation." in shown, output(result)
+    assert "an exception occurred when adding the specified rule - Cannot write to the registry key." in shown, output(result)
     assert "Restored the previous values of ssm_agent_proxy and the agent runs with them again." in shown, output(result)
     assert "has its inherited ACL back" not in shown and "N3w-Secret" not in shown, output(result)
     after = fleet.host_state("guarded")

@@ -69,8 +69,9 @@ DENIED_TASKS = [
     {'name': 'check', 'ansible.builtin.assert': {'that': [
         'present_already is not changed and present_already is not failed',
         "grant is failed and grant is not changed and grant.msg == 'an exception occurred when adding the specified rule - "
-        "Attempted to perform an unauthorized operation.'",
-        "remove is failed and remove.msg.startswith('an exception occurred when removing the specified rule - ')",
+        "Cannot write to the registry key.'",
+        "remove is failed and remove.msg == 'an exception occurred when removing the specified rule - "
+        "Requested registry access is not allowed.'",
         'cut_check is changed and cut_check is not failed',
         "cut is failed and cut.msg == 'Unhandled exception while executing module: Requested registry access is not allowed.'",
         'elsewhere is changed']}},

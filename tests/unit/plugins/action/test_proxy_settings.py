@@ -278,3 +278,15 @@ def test_a_write_that_fails_leaves_the_acl_alone(make_action) -> None:
     registry.keys[SERVICE_KEY.lower()]["Environment"] = ("REG_MULTI_SZ", ["AWS_REGION=eu-west-1"])
     failure(apply(make_action, registry, snapshot=planned["snapshot"], restrict_acl=True), match="changed since the host was read")
     assert acl_calls(registry) == [] and registry.acls == {}
+
+
+def test_the_acl_diff_keeps_the_readers_of_explicit_rules(make_action) -> None:
+    """A key that no longer inherits but names another reader itself: the grants are added, that reader stays."""
+    registry = host()
+    registry.acls[SERVICE_KEY.lower()] = {"protected": True, "readers": ["S-1-5-32-545"], "explicit": ["S-1-5-32-545"]}
+    result = apply(make_action, registry, ssm_agent_proxy=None, wininet_proxy=None, winhttp_proxy=None, restrict_acl=True,
+                   check_mode=True)
+    assert result["acl"]["changed"] and result["diff"][0]["before"] == "inherits from HKLM\\SYSTEM: no\nreaders: S-1-5-32-545\n"
+    assert result["diff"][0]["after"] == "inherits from HKLM\\SYSTEM: no\nreaders: NT AUTHORITY\\SYSTEM, BUILTIN\\Administrators, S-1-5-32-545\n"
+    written = apply(make_action, registry, ssm_agent_proxy=None, wininet_proxy=None, winhttp_proxy=None, restrict_acl=True)
+    assert written["acl"] == {"path": SERVICE_KEY, "changed": True, "granted": ["S-1-5-18", "S-1-5-32-544"], "protected": False}

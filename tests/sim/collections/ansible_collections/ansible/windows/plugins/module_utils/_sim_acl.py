@@ -89,10 +89,11 @@ def _fold(path: str) -> str:
 
 
 def acl_write_denied(data: t.Mapping[str, t.Any], path: str) -> bool:
-    """``faults.acl_write_denied``: a key whose ACL the connecting account may read but not change (no WRITE_DAC).
+    """``faults.acl_write_denied``: a key whose ACL the connecting account may read but not change.
 
-    As on a key that TrustedInstaller owns, or that an endpoint product guards: Get-Acl works (READ_CONTROL), the
-    Set-Acl or SetAccessControl that would change the ACL fails (win_acl.ps1 and win_acl_inheritance.ps1 word it).
+    As on a key that TrustedInstaller owns, or that an endpoint product guards: Get-Acl works (READ_CONTROL), the key
+    cannot be opened for writing, so the Set-Acl or SetAccessControl that would change the ACL fails (win_acl.ps1 and
+    win_acl_inheritance.ps1 word it).
     """
     faults = data.get('faults') or {}
     denied = faults.get('acl_write_denied') if isinstance(faults, dict) else None

@@ -81,12 +81,16 @@ def win_acl(module: AnsibleModule, state: HostState) -> dict[str, t.Any]:
     # readers, not their exact rights, so any explicit reader rule of the principal matches.
     existing = [reader for reader in entry['readers'] if (resolve(reader) or ('',))[0] == principal[0]]
     if ((state_wanted == 'present' and not existing) or (state_wanted == 'absent' and existing)) and acl_write_denied(state.data, path):
-        # Set-Acl fails and the SetAccessControl its Catch falls back to fails too: the key Get-Item opened has no
-        # WRITE_DAC, so .NET's NativeObjectSecurity.Persist throws a bare UnauthorizedAccessException; the Catch around
-        # both words it (win_acl.ps1 of 3.3.0, L242-258 adding, L261-276 removing).
-        doing = 'adding' if state_wanted == 'present' else 'removing'
-        module.fail_json(msg=f'an exception occurred when {doing} the specified rule - Attempted to perform an unauthorized operation.',
-                         **result)
+        # win_acl.ps1 of 3.3.0. Adding (L242-258): Set-Acl fails (the Registry provider opens the key for writing:
+        # OpenSubKey's SecurityException), its inner Catch falls back to (Get-Item).SetAccessControl on a key Get-Item
+        # opened read-only, and .NET's RegistryKey.SetAccessControl calls EnsureWriteable() first: "Cannot write to the
+        # registry key." (UnauthorizedAccess_RegistryNoWrite, reference source registrykey.cs). Removing (L261-276):
+        # Set-Acl alone, so the provider's "Requested registry access is not allowed." (Security_RegistryPermission).
+        if state_wanted == 'present':
+            message = 'an exception occurred when adding the specified rule - Cannot write to the registry key.'
+        else:
+            message = 'an exception occurred when removing the specified rule - Requested registry access is not allowed.'
+        module.fail_json(msg=message, **result)
     if state_wanted == 'present' and not existing:
         acl.set_entry(path, entry['protected'], entry['readers'] + [principal[1] or principal[0]])
         result['changed'] = True
